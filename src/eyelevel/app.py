@@ -1,0 +1,155 @@
+"""The composition root: builds the store, bus, hub, worker and web app from settings."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from eyelevel import __version__
+from eyelevel.clock import SystemClock
+from eyelevel.config import Settings
+from eyelevel.core import queries
+from eyelevel.core.ids import EventPos
+from eyelevel.core.ports import Clock, Context, EventBus, Mailer, PasswordHasher
+from eyelevel.jobs.mailers import ConsoleMailer, SmtpMailer
+from eyelevel.jobs.worker import Worker, handlers
+from eyelevel.realtime.hub import Hub
+from eyelevel.realtime.local import LocalBus
+from eyelevel.security import Argon2Hasher
+from eyelevel.storage.database import SqlDatabase
+from eyelevel.storage.migrate import upgrade
+from eyelevel.web import ops, problems
+from eyelevel.web.api import accounts, companies, conversations
+from eyelevel.web.metrics import Metrics
+from eyelevel.web.middleware import LimitsAndMetrics
+from eyelevel.web.state import Services
+from eyelevel.web.ws import router as ws_router
+
+
+@dataclass
+class Runtime:
+    """Everything a process runs, for the CLI (``worker``, ``demo``) and tests."""
+
+    settings: Settings
+    db: SqlDatabase
+    bus: EventBus
+    ctx: Context
+    mailer: Mailer
+
+    async def start(self) -> None:
+        await self.db.start()
+        await self.bus.start()
+
+    async def close(self) -> None:
+        await self.bus.close()
+        await self.db.close()
+
+
+def make_bus(settings: Settings) -> EventBus:
+    if settings.redis_url:
+        from eyelevel.realtime.redis import RedisBus
+
+        return RedisBus(settings.redis_url, channel=settings.redis_channel)
+    return LocalBus()
+
+
+def make_mailer(settings: Settings) -> Mailer:
+    if settings.smtp_url is not None:
+        return SmtpMailer(settings.smtp_url.get_secret_value(), settings.mail_from)
+    return ConsoleMailer()
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    mailer: Mailer | None = None,
+    clock: Clock | None = None,
+    passwords: PasswordHasher | None = None,
+) -> Runtime:
+    bus = make_bus(settings)
+    db = SqlDatabase(settings.database_url, bus)
+    ctx = Context(
+        db=db,
+        bus=bus,
+        clock=clock or SystemClock(),
+        passwords=passwords or Argon2Hasher(),
+        secret_key=settings.resolve_secret_key(),
+        public_url=settings.public_url,
+    )
+    return Runtime(settings, db, bus, ctx, mailer or make_mailer(settings))
+
+
+def migrate(settings: Settings) -> None:
+    upgrade(settings.database_url)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    runtime: Runtime | None = None,
+    heartbeat_seconds: float = 25.0,
+    worker_idle_seconds: float = 0.5,
+) -> FastAPI:
+    """The ASGI app. The database must be migrated (``eyelevel migrate``; ``serve`` does it)."""
+    rt = runtime or build_runtime(settings)
+    metrics = Metrics()
+
+    async def head() -> EventPos:
+        return await queries.stream_head(rt.ctx)
+
+    async def fetch_after(pos: EventPos, limit: int) -> list:  # type: ignore[type-arg]
+        return list(await queries.events_after(rt.ctx, pos, limit))
+
+    hub = Hub(fetch_after, head)
+    rt.bus.subscribe(hub.on_bus)
+    ready = {"database": rt.db.ping}
+    if settings.redis_url:
+        ready["redis"] = rt.bus.ping
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await rt.start()
+        await hub.start()
+        worker_task = None
+        if settings.run_worker:
+            worker = Worker(rt.ctx, handlers(rt.mailer), idle_seconds=worker_idle_seconds)
+            worker_task = asyncio.create_task(worker.run_forever(), name="worker")
+        try:
+            yield
+        finally:
+            if worker_task is not None:
+                worker_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker_task
+            await hub.close()
+            await rt.close()
+
+    app = FastAPI(
+        title="eyelevel API",
+        version=__version__,
+        summary="Customer service at eye level: conversations between customers and companies.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.services = Services(
+        ctx=rt.ctx,
+        hub=hub,
+        metrics=metrics,
+        origins=settings.origins(),
+        secure_cookies=settings.secure_cookies(),
+        ready_checks=ready,
+        heartbeat_seconds=heartbeat_seconds,
+    )
+    problems.install(app)
+    for router in (accounts.router, companies.router, conversations.router, ws_router):
+        app.include_router(router, prefix="/api/v1")
+    app.include_router(ops.router)
+    ops.mount_docs_assets(app)
+    app.add_middleware(LimitsAndMetrics, metrics=metrics)
+    return app

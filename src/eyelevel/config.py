@@ -1,0 +1,75 @@
+"""Settings, read once from ``EYELEVEL_*`` environment variables (``*_FILE`` for secrets)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EYELEVEL_", frozen=True, extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    database_url: str = "sqlite+aiosqlite:///./eyelevel.db"
+    redis_url: str | None = None
+    redis_channel: str = "eyelevel:events"
+    data_dir: Path = Path("./data")
+    secret_key: SecretStr | None = None
+    secret_key_file: Path | None = None
+    smtp_url: SecretStr | None = None
+    mail_from: str = "eyelevel <noreply@localhost>"
+    public_url: str = "http://127.0.0.1:8000"
+    allowed_origins: list[str] = Field(default_factory=list)
+    cookie_secure: bool | None = None
+    run_worker: bool = True
+    log_level: str = "info"
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, v: str) -> str:
+        return v.rstrip("/")
+
+    @field_validator("redis_url", "secret_key_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, v: object) -> object:
+        return None if v == "" else v
+
+    def origins(self) -> frozenset[str]:
+        """Origins allowed to open a WebSocket with a session cookie."""
+        parts = urlsplit(self.public_url)
+        return frozenset({f"{parts.scheme}://{parts.netloc}", *self.allowed_origins})
+
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.public_url.startswith("https://")
+
+    def resolve_secret_key(self) -> str:
+        """The signing key: from the environment, a file, or generated once into the data dir.
+
+        In production a missing or short key is refused (fails closed).
+        """
+        if self.secret_key is not None:
+            key = self.secret_key.get_secret_value()
+        elif self.secret_key_file is not None:
+            key = self.secret_key_file.read_text().strip()
+        elif self.env == "production":
+            raise SystemExit("EYELEVEL_SECRET_KEY (or _FILE) is required in production")
+        else:
+            path = self.data_dir / "secret_key"
+            if not path.exists():
+                self.data_dir.mkdir(parents=True, exist_ok=True)
+                path.write_text(secrets.token_urlsafe(48))
+                path.chmod(0o600)
+            key = path.read_text().strip()
+        if len(key) < MIN_SECRET or len(set(key)) < 10:
+            if self.env == "production":
+                raise SystemExit(f"EYELEVEL_SECRET_KEY is weak: use {MIN_SECRET}+ random characters")
+        return key

@@ -1,0 +1,212 @@
+"""Starting conversations, assignment and status changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from eyelevel.core.actions.access import access_conversation_txn, require_role
+from eyelevel.core.actions.messages import check_body, check_client_id, do_send_message_txn
+from eyelevel.core.entities import (
+    MAX_SUBJECT_CHARS,
+    Conversation,
+    Message,
+    MessageKind,
+    NewEvent,
+    Role,
+    Status,
+)
+from eyelevel.core.errors import DomainError, ErrorCode, not_found
+from eyelevel.core.events import EventType, conversation_data, iso, owner_data
+from eyelevel.core.ids import AgentId, ConversationId, TeamId
+from eyelevel.core.ports import Context, UnitOfWork
+from eyelevel.core.principals import CustomerPrincipal, Principal
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    conversation: Conversation
+    message: Message
+
+
+async def check_start_conversation(
+    ctx: Context,
+    principal: Principal,
+    *,
+    company_slug: str,
+    subject: str,
+    body: str,
+    client_id: str | None,
+) -> Started:
+    """A customer opens a conversation with a company with its first message.
+
+    Companies cannot start conversations with customers yet: that needs the customer's opt-in
+    to a topic, which the consent model will provide.
+    """
+    if not isinstance(principal, CustomerPrincipal):
+        raise DomainError(ErrorCode.FORBIDDEN, "only customers can start a conversation")
+    if not principal.email_verified:
+        raise DomainError(
+            ErrorCode.EMAIL_NOT_VERIFIED, "verify your email address before you write"
+        )
+    subject = subject.strip()
+    if len(subject) > MAX_SUBJECT_CHARS:
+        raise DomainError(
+            ErrorCode.VALIDATION,
+            f"subject is longer than {MAX_SUBJECT_CHARS} characters",
+            field="subject",
+        )
+    check_body(body)
+    check_client_id(client_id)
+
+    async def txn(uow: UnitOfWork) -> Started:
+        company = await uow.companies.get_by_slug(company_slug)
+        if company is None:
+            raise not_found("company")
+        now = ctx.clock.now()
+        conversation = await uow.conversations.create(
+            company_id=company.id,
+            customer_id=principal.customer_id,
+            subject=subject or body.strip().splitlines()[0][:MAX_SUBJECT_CHARS],
+            owner_team_id=None,
+            now=now,
+        )
+        await uow.emit(
+            NewEvent(
+                type=EventType.CONVERSATION_CREATED,
+                company_id=company.id,
+                conversation_id=conversation.id,
+                customer_id=principal.customer_id,
+                data=conversation_data(conversation),
+            ),
+            now,
+        )
+        sent = await do_send_message_txn(
+            uow,
+            ctx,
+            conversation,
+            kind=MessageKind.CUSTOMER,
+            body=body,
+            client_id=client_id,
+            author_name=principal.display_name,
+            author_agent_id=None,
+            author_customer_id=principal.customer_id,
+        )
+        fresh = await uow.conversations.get(conversation.id)
+        assert fresh is not None
+        return Started(fresh, sent.message)
+
+    return await ctx.db.write("start_conversation", txn)
+
+
+async def check_assign(
+    ctx: Context,
+    principal: Principal,
+    conversation_id: ConversationId,
+    *,
+    agent_id: AgentId | None,
+    team_id: TeamId | None,
+) -> Conversation:
+    """Give the conversation one owner: an agent, or a team queue (or nobody)."""
+    if agent_id is not None and team_id is not None:
+        raise DomainError(ErrorCode.INVALID_OWNER, "assign to an agent or a team, not both")
+
+    async def txn(uow: UnitOfWork) -> Conversation:
+        conversation = await access_conversation_txn(
+            uow, principal, conversation_id, for_update=True
+        )
+        require_role(principal, conversation.company_id, Role.AGENT)
+        if agent_id is not None:
+            membership = await uow.accounts.get_membership(conversation.company_id, agent_id)
+            if membership is None or not membership.active:
+                raise DomainError(
+                    ErrorCode.INVALID_OWNER, "no such agent in this company", field="agent_id"
+                )
+        if team_id is not None and await uow.companies.get_team(
+            conversation.company_id, team_id
+        ) is None:
+            raise DomainError(
+                ErrorCode.INVALID_OWNER, "no such team in this company", field="team_id"
+            )
+        if (conversation.owner_agent_id, conversation.owner_team_id) == (agent_id, team_id):
+            return conversation
+        now = ctx.clock.now()
+        await uow.conversations.set_owner(conversation.id, agent_id, team_id, now)
+        updated = await uow.conversations.get(conversation.id)
+        assert updated is not None
+        await uow.emit(
+            NewEvent(
+                type=EventType.CONVERSATION_ASSIGNED,
+                company_id=conversation.company_id,
+                conversation_id=conversation.id,
+                customer_id=None,  # who works on it is company-internal
+                data={
+                    "conversation_id": conversation.id,
+                    "owner": owner_data(updated),
+                    "previous": owner_data(conversation),
+                },
+            ),
+            now,
+        )
+        return updated
+
+    return await ctx.db.write("assign", txn)
+
+
+async def check_change_status(
+    ctx: Context,
+    principal: Principal,
+    conversation_id: ConversationId,
+    *,
+    status: Status,
+    snoozed_until: datetime | None = None,
+) -> Conversation:
+    """Agents set any status; a customer may only resolve or reopen their own conversation."""
+    if status == Status.SNOOZED:
+        if snoozed_until is None:
+            raise DomainError(
+                ErrorCode.VALIDATION, "snoozing needs snoozed_until", field="snoozed_until"
+            )
+        if snoozed_until.tzinfo is None:
+            raise DomainError(
+                ErrorCode.VALIDATION, "snoozed_until needs a time zone", field="snoozed_until"
+            )
+        if snoozed_until <= ctx.clock.now():
+            raise DomainError(
+                ErrorCode.VALIDATION, "snoozed_until must be in the future", field="snoozed_until"
+            )
+    elif snoozed_until is not None:
+        raise DomainError(
+            ErrorCode.VALIDATION, "snoozed_until is only for status snoozed", field="snoozed_until"
+        )
+    if isinstance(principal, CustomerPrincipal) and status not in (Status.OPEN, Status.RESOLVED):
+        raise DomainError(ErrorCode.FORBIDDEN, "customers can only resolve or reopen")
+
+    async def txn(uow: UnitOfWork) -> Conversation:
+        conversation = await access_conversation_txn(
+            uow, principal, conversation_id, for_update=True
+        )
+        if conversation.status == status and conversation.snoozed_until == snoozed_until:
+            return conversation
+        now = ctx.clock.now()
+        await uow.conversations.set_status(conversation.id, status, snoozed_until, now)
+        updated = await uow.conversations.get(conversation.id)
+        assert updated is not None
+        await uow.emit(
+            NewEvent(
+                type=EventType.CONVERSATION_STATUS_CHANGED,
+                company_id=conversation.company_id,
+                conversation_id=conversation.id,
+                customer_id=conversation.customer_id,
+                data={
+                    "conversation_id": conversation.id,
+                    "status": status.value,
+                    "previous": conversation.status.value,
+                    "snoozed_until": iso(snoozed_until),
+                },
+            ),
+            now,
+        )
+        return updated
+
+    return await ctx.db.write("change_status", txn)

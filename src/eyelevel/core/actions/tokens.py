@@ -1,0 +1,80 @@
+"""API tokens: created by a company admin, scoped to that company, stored only as a hash."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from eyelevel.core import secrets
+from eyelevel.core.actions.access import access_company_txn
+from eyelevel.core.actions.accounts import check_name
+from eyelevel.core.entities import ApiToken, Company, Role
+from eyelevel.core.errors import not_found
+from eyelevel.core.ids import TokenId
+from eyelevel.core.ports import Context, UnitOfWork
+from eyelevel.core.principals import Principal, TokenPrincipal
+
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+async def create_token_txn(
+    uow: UnitOfWork, ctx: Context, company: Company, *, name: str, secret: str
+) -> ApiToken:
+    return await uow.tokens.create(
+        company_id=company.id,
+        name=name,
+        prefix=secret[:10],
+        token_hash=secrets.token_hash(secret),
+        now=ctx.clock.now(),
+    )
+
+
+async def check_create_token(
+    ctx: Context, principal: Principal, *, company_slug: str, name: str
+) -> tuple[ApiToken, str]:
+    """Returns the token record and the secret, which is shown this once and never again."""
+    name = check_name(name, "name")
+    secret = secrets.new_token("elt")
+
+    async def txn(uow: UnitOfWork) -> tuple[ApiToken, str]:
+        company = await access_company_txn(uow, principal, company_slug, Role.ADMIN)
+        return await create_token_txn(uow, ctx, company, name=name, secret=secret), secret
+
+    return await ctx.db.write("create_token", txn)
+
+
+async def check_revoke_token(
+    ctx: Context, principal: Principal, *, company_slug: str, token_id: TokenId
+) -> None:
+    async def txn(uow: UnitOfWork) -> None:
+        company = await access_company_txn(uow, principal, company_slug, Role.ADMIN)
+        if not await uow.tokens.revoke(company.id, token_id, ctx.clock.now()):
+            raise not_found("token")
+
+    await ctx.db.write("revoke_token", txn)
+
+
+async def list_tokens(ctx: Context, principal: Principal, company_slug: str) -> list[ApiToken]:
+    async def read(uow: UnitOfWork) -> list[ApiToken]:
+        company = await access_company_txn(uow, principal, company_slug, Role.ADMIN)
+        return await uow.tokens.list(company.id)
+
+    return await ctx.db.read(read)
+
+
+async def authenticate_token(ctx: Context, secret: str) -> TokenPrincipal | None:
+    """Resolve a bearer token; records its last use at most once a minute."""
+
+    async def read(uow: UnitOfWork) -> ApiToken | None:
+        return await uow.tokens.get_by_hash(secrets.token_hash(secret))
+
+    token = await ctx.db.read(read)
+    if token is None or token.revoked_at is not None:
+        return None
+    now = ctx.clock.now()
+    if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
+
+        async def touch(uow: UnitOfWork) -> None:
+            await uow.tokens.touch(token.id, now)
+
+        await ctx.db.write("touch_token", touch)
+    return TokenPrincipal(token.id, token.company_id, token.name)

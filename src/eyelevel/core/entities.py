@@ -1,0 +1,175 @@
+"""The domain's records: plain frozen dataclasses, independent of storage and of any wire format."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from eyelevel.core.ids import (
+    AgentId,
+    CompanyId,
+    ConversationId,
+    CustomerId,
+    EventPos,
+    MessageId,
+    TeamId,
+    TokenId,
+)
+
+MAX_BODY_CHARS = 10_000
+MAX_SUBJECT_CHARS = 200
+MAX_CLIENT_ID_CHARS = 64
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    LEAD = "lead"
+    ADMIN = "admin"
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    PENDING = "pending"
+    SNOOZED = "snoozed"
+    RESOLVED = "resolved"
+
+
+class MessageKind(StrEnum):
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    NOTE = "note"
+    BOT = "bot"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True, slots=True)
+class Company:
+    id: CompanyId
+    slug: str
+    name: str
+    description: str
+    phone: str
+    timezone: str
+    # weekday ("mon".."sun") -> list of ["HH:MM", "HH:MM"] opening intervals
+    business_hours: dict[str, list[list[str]]]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    id: TeamId
+    company_id: CompanyId
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    """An agent's account. What the agent may do in a company comes from a :class:`Membership`."""
+
+    id: AgentId
+    email: str
+    name: str
+    password_hash: str
+    active: bool
+    created_at: datetime
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split(" ", 1)[0] if self.name else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    company_id: CompanyId
+    agent_id: AgentId
+    role: Role
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """One account across all companies."""
+
+    id: CustomerId
+    email: str
+    display_name: str
+    password_hash: str
+    email_verified: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    id: ConversationId
+    company_id: CompanyId
+    customer_id: CustomerId
+    subject: str
+    status: Status
+    owner_agent_id: AgentId | None
+    owner_team_id: TeamId | None
+    snoozed_until: datetime | None
+    last_seq: int
+    created_at: datetime
+    updated_at: datetime
+    last_message_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    id: MessageId
+    company_id: CompanyId
+    conversation_id: ConversationId
+    seq: int
+    kind: MessageKind
+    body: str
+    author_agent_id: AgentId | None
+    author_customer_id: CustomerId | None
+    author_name: str
+    client_id: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReadMarker:
+    conversation_id: ConversationId
+    reader: str  # "customer" or "agent:<id>"
+    last_read_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    id: TokenId
+    company_id: CompanyId
+    name: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event appended inside a transaction; it gets its stream position on insert.
+
+    ``customer_id`` is set when the conversation's customer is in the audience; ``None`` keeps
+    the event inside the company (private notes, internal changes).
+    """
+
+    type: str
+    company_id: CompanyId
+    conversation_id: ConversationId | None
+    customer_id: CustomerId | None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    pos: EventPos
+    type: str
+    company_id: CompanyId
+    conversation_id: ConversationId | None
+    customer_id: CustomerId | None
+    data: dict[str, Any]
+    created_at: datetime

@@ -1,0 +1,52 @@
+"""Domain errors with stable codes.
+
+Every error a client can see carries an :class:`ErrorCode`; the web layer maps codes to HTTP
+status in one table and never sends exception text. Codes are part of the public API: never
+rename one, only add.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    NOT_FOUND = "not_found"
+    UNAUTHENTICATED = "unauthenticated"
+    FORBIDDEN = "forbidden"
+    CSRF_FAILED = "csrf_failed"
+    VALIDATION = "validation_error"
+    MALFORMED = "malformed_request"
+    CONFLICT = "conflict"
+    IDEMPOTENCY_CONFLICT = "idempotency_conflict"
+    EMAIL_TAKEN = "email_taken"
+    SLUG_TAKEN = "slug_taken"
+    INVALID_CREDENTIALS = "invalid_credentials"
+    EMAIL_NOT_VERIFIED = "email_not_verified"
+    INVALID_TOKEN = "invalid_token"
+    BODY_TOO_LONG = "body_too_long"
+    BODY_EMPTY = "body_empty"
+    INVALID_STATUS = "invalid_status"
+    INVALID_OWNER = "invalid_owner"
+    CONVERSATION_CLOSED = "conversation_closed"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    RATE_LIMITED = "rate_limited"
+    UNAVAILABLE = "unavailable"
+    INTERNAL = "internal_error"
+
+
+class DomainError(Exception):
+    """A refusal the client can act on. ``detail`` is safe to show (no secrets, no user data)."""
+
+    def __init__(self, code: ErrorCode, detail: str, *, field: str | None = None) -> None:
+        super().__init__(code.value)
+        self.code = code
+        self.detail = detail
+        self.field = field
+
+
+def not_found(what: str) -> DomainError:
+    """Objects of another tenant or customer are reported exactly like missing ones."""
+    return DomainError(ErrorCode.NOT_FOUND, f"{what} not found")

@@ -1,0 +1,72 @@
+"""Event types and their real-time payloads (``{type, pos, data}`` on the socket).
+
+Payloads are built here, once, at write time and stored with the event, so the live push and
+the catch-up replay carry the same bytes. They are the real-time shape, not the REST schema
+and not a webhook payload.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from eyelevel.core.entities import Conversation, Message
+
+
+class EventType(StrEnum):
+    CONVERSATION_CREATED = "conversation.created"
+    CONVERSATION_ASSIGNED = "conversation.assigned"
+    CONVERSATION_STATUS_CHANGED = "conversation.status_changed"
+    MESSAGE_CREATED = "message.created"
+    MESSAGE_READ = "message.read"
+    TYPING = "typing"
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def message_data(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "conversation_id": message.conversation_id,
+        "company_id": message.company_id,
+        "seq": message.seq,
+        "kind": message.kind.value,
+        "body": message.body,
+        "author": {
+            "type": "agent"
+            if message.author_agent_id is not None
+            else "customer"
+            if message.author_customer_id is not None
+            else message.kind.value,
+            "name": message.author_name,
+        },
+        "client_id": message.client_id,
+        "created_at": iso(message.created_at),
+    }
+
+
+def conversation_data(conversation: Conversation) -> dict[str, Any]:
+    return {
+        "id": conversation.id,
+        "company_id": conversation.company_id,
+        "customer_id": conversation.customer_id,
+        "subject": conversation.subject,
+        "status": conversation.status.value,
+        "owner": owner_data(conversation),
+        "snoozed_until": iso(conversation.snoozed_until),
+        "last_seq": conversation.last_seq,
+        "created_at": iso(conversation.created_at),
+        "updated_at": iso(conversation.updated_at),
+        "last_message_at": iso(conversation.last_message_at),
+    }
+
+
+def owner_data(conversation: Conversation) -> dict[str, Any] | None:
+    if conversation.owner_agent_id is not None:
+        return {"type": "agent", "id": conversation.owner_agent_id}
+    if conversation.owner_team_id is not None:
+        return {"type": "team", "id": conversation.owner_team_id}
+    return None

@@ -1,0 +1,351 @@
+"""The narrow boundaries between the domain and the outside world.
+
+``storage`` implements :class:`Database` and the repositories, ``realtime`` the
+:class:`EventBus`, ``jobs`` the :class:`Mailer`. Tests use the real SQLite implementation or the
+fakes next to each implementation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from eyelevel.core.entities import (
+    Agent,
+    ApiToken,
+    Company,
+    Conversation,
+    Customer,
+    Event,
+    Membership,
+    Message,
+    MessageKind,
+    NewEvent,
+    ReadMarker,
+    Role,
+    Status,
+    Team,
+)
+from eyelevel.core.ids import (
+    AgentId,
+    CompanyId,
+    ConversationId,
+    CustomerId,
+    EventPos,
+    TeamId,
+    TokenId,
+)
+
+T = TypeVar("T")
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Invitation:
+    id: int
+    company_id: CompanyId
+    email: str
+    role: Role
+    expires_at: datetime
+    accepted_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    kind: str  # "customer" | "agent"
+    principal_id: int
+    csrf_token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationFilter:
+    """Read-side filter; ``company_ids``/``customer_id`` come from the principal, never the client."""
+
+    company_ids: frozenset[CompanyId] | None = None
+    customer_id: CustomerId | None = None
+    status: Status | None = None
+    owner_agent_id: AgentId | None = None
+    owner_team_id: TeamId | None = None
+    unassigned: bool = False
+    # keyset cursor: (last_activity_at, id) of the last row of the previous page
+    before: tuple[datetime, int] | None = None
+    limit: int = 50
+
+
+class AccountRepo(Protocol):
+    async def get_customer(self, customer_id: CustomerId) -> Customer | None: ...
+    async def get_customer_by_email(self, email: str) -> Customer | None: ...
+    async def create_customer(
+        self, *, email: str, display_name: str, password_hash: str, now: datetime
+    ) -> Customer: ...
+    async def set_customer_verified(self, customer_id: CustomerId, now: datetime) -> None: ...
+    async def get_agent(self, agent_id: AgentId) -> Agent | None: ...
+    async def get_agent_by_email(self, email: str) -> Agent | None: ...
+    async def create_agent(
+        self, *, email: str, name: str, password_hash: str, now: datetime
+    ) -> Agent: ...
+    async def memberships_of(self, agent_id: AgentId) -> list[Membership]: ...
+    async def get_membership(
+        self, company_id: CompanyId, agent_id: AgentId
+    ) -> Membership | None: ...
+    async def upsert_membership(
+        self, company_id: CompanyId, agent_id: AgentId, role: Role, now: datetime
+    ) -> None: ...
+    async def create_invitation(
+        self,
+        *,
+        company_id: CompanyId,
+        email: str,
+        role: Role,
+        token_hash: str,
+        expires_at: datetime,
+        now: datetime,
+    ) -> Invitation: ...
+    async def get_invitation(self, token_hash: str) -> Invitation | None: ...
+    async def accept_invitation(self, invitation_id: int, now: datetime) -> None: ...
+
+
+class CompanyRepo(Protocol):
+    async def get(self, company_id: CompanyId) -> Company | None: ...
+    async def get_by_slug(self, slug: str) -> Company | None: ...
+    async def get_many(self, company_ids: Sequence[CompanyId]) -> list[Company]: ...
+    async def search(self, query: str, limit: int) -> list[Company]: ...
+    async def create(
+        self,
+        *,
+        slug: str,
+        name: str,
+        description: str,
+        phone: str,
+        timezone: str,
+        business_hours: dict[str, list[list[str]]],
+        now: datetime,
+    ) -> Company: ...
+    async def create_team(self, company_id: CompanyId, name: str, now: datetime) -> Team: ...
+    async def get_team(self, company_id: CompanyId, team_id: TeamId) -> Team | None: ...
+    async def get_team_by_name(self, company_id: CompanyId, name: str) -> Team | None: ...
+    async def teams_of(self, company_id: CompanyId) -> list[Team]: ...
+    async def add_team_member(
+        self, company_id: CompanyId, team_id: TeamId, agent_id: AgentId
+    ) -> None: ...
+    async def team_members(self, company_id: CompanyId) -> dict[TeamId, list[AgentId]]: ...
+    async def members(self, company_id: CompanyId) -> list[tuple[Agent, Membership]]: ...
+
+
+class ConversationRepo(Protocol):
+    async def get(self, conversation_id: ConversationId) -> Conversation | None: ...
+    async def get_for_update(self, conversation_id: ConversationId) -> Conversation | None:
+        """Fetch and lock the row until the transaction ends (serializes sends per thread)."""
+        ...
+    async def create(
+        self,
+        *,
+        company_id: CompanyId,
+        customer_id: CustomerId,
+        subject: str,
+        owner_team_id: TeamId | None,
+        now: datetime,
+    ) -> Conversation: ...
+    async def advance_seq(
+        self, conversation: Conversation, *, status: Status, now: datetime, activity: bool
+    ) -> int:
+        """Take the next message seq; set the status; bump last activity when ``activity``."""
+        ...
+    async def set_status(
+        self,
+        conversation_id: ConversationId,
+        status: Status,
+        snoozed_until: datetime | None,
+        now: datetime,
+    ) -> None: ...
+    async def set_owner(
+        self,
+        conversation_id: ConversationId,
+        agent_id: AgentId | None,
+        team_id: TeamId | None,
+        now: datetime,
+    ) -> None: ...
+    async def list(self, flt: ConversationFilter) -> list[Conversation]: ...
+
+
+class MessageRepo(Protocol):
+    async def get_by_client_id(
+        self, conversation_id: ConversationId, client_id: str
+    ) -> Message | None: ...
+    async def insert(
+        self,
+        *,
+        conversation: Conversation,
+        seq: int,
+        kind: MessageKind,
+        body: str,
+        author_agent_id: AgentId | None,
+        author_customer_id: CustomerId | None,
+        author_name: str,
+        client_id: str | None,
+        now: datetime,
+    ) -> Message: ...
+    async def list(
+        self,
+        conversation_id: ConversationId,
+        *,
+        after_seq: int | None,
+        before_seq: int | None,
+        limit: int,
+        include_notes: bool,
+    ) -> list[Message]: ...
+    async def last_visible(
+        self, conversation_ids: Sequence[ConversationId], include_notes: bool
+    ) -> dict[ConversationId, Message]: ...
+    async def set_read(
+        self,
+        company_id: CompanyId,
+        conversation_id: ConversationId,
+        reader: str,
+        seq: int,
+        now: datetime,
+    ) -> bool:
+        """Move the reader's marker forward to ``seq``; False when it was already there."""
+        ...
+    async def read_markers(self, conversation_id: ConversationId) -> list[ReadMarker]: ...
+
+
+class EventRepo(Protocol):
+    async def append(self, event: NewEvent, now: datetime) -> Event: ...
+    async def since(
+        self,
+        pos: EventPos,
+        *,
+        company_ids: frozenset[CompanyId],
+        customer_id: CustomerId | None,
+        limit: int,
+    ) -> list[Event]:
+        """Events after ``pos`` that concern these companies or this customer, oldest first.
+
+        A coarse pre-filter only: callers apply :func:`eyelevel.core.rules.audience.may_receive`.
+        """
+        ...
+    async def after(self, pos: EventPos, limit: int) -> list[Event]: ...
+    async def head(self) -> EventPos: ...
+
+
+class TokenRepo(Protocol):
+    async def create(
+        self, *, company_id: CompanyId, name: str, prefix: str, token_hash: str, now: datetime
+    ) -> ApiToken: ...
+    async def get_by_hash(self, token_hash: str) -> ApiToken | None: ...
+    async def list(self, company_id: CompanyId) -> list[ApiToken]: ...
+    async def revoke(self, company_id: CompanyId, token_id: TokenId, now: datetime) -> bool: ...
+    async def touch(self, token_id: TokenId, now: datetime) -> None: ...
+
+
+class SessionRepo(Protocol):
+    async def create(
+        self,
+        *,
+        id_hash: str,
+        kind: str,
+        principal_id: int,
+        csrf_token: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> None: ...
+    async def get(self, id_hash: str) -> SessionRecord | None: ...
+    async def delete(self, id_hash: str) -> None: ...
+
+
+class JobRepo(Protocol):
+    async def enqueue(self, kind: str, payload: dict[str, Any], run_at: datetime) -> None: ...
+    async def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[Job]: ...
+    async def complete(self, job_id: int) -> None: ...
+    async def retry(self, job_id: int, run_at: datetime, error_code: str) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Repositories write only through it; ``emit`` appends to the stream."""
+
+    accounts: AccountRepo
+    companies: CompanyRepo
+    conversations: ConversationRepo
+    messages: MessageRepo
+    events: EventRepo
+    tokens: TokenRepo
+    sessions: SessionRepo
+    jobs: JobRepo
+
+    async def emit(self, event: NewEvent, now: datetime) -> Event:
+        """Append an event in this transaction; it is published only after commit."""
+        ...
+
+
+class Database(Protocol):
+    async def write(self, name: str, fn: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        """Run ``fn`` in one named transaction and commit; then publish what it emitted.
+
+        Returns only after the commit, so an acknowledgement built from the result is durable.
+        A :class:`~eyelevel.core.errors.DomainError` raised by ``fn`` rolls everything back.
+        """
+        ...
+
+    async def read(self, fn: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        """Run ``fn`` on a read-only snapshot (writes are refused)."""
+        ...
+
+
+class EventBus(Protocol):
+    """Fan-out of committed events (and ephemeral ones) to every process.
+
+    Treated as unreliable: subscribers detect gaps by stream position and fill them from the
+    database, so a lost publish costs latency, never data.
+    """
+
+    async def publish(self, events: Sequence[Event]) -> None: ...
+    async def publish_ephemeral(self, event: Event) -> None: ...
+    def subscribe(self, handler: Callable[[Sequence[Event], bool], None]) -> None:
+        """Register ``handler(events, ephemeral)``; it must not block."""
+        ...
+    async def start(self) -> None: ...
+    async def close(self) -> None: ...
+    async def ping(self) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMail:
+    to: str
+    subject: str
+    text: str
+
+
+class Mailer(Protocol):
+    async def send(self, mail: OutgoingMail) -> None: ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+    def verify(self, password_hash: str, password: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What every action needs, passed explicitly by the composition root (no globals)."""
+
+    db: Database
+    bus: EventBus
+    clock: Clock
+    passwords: PasswordHasher
+    secret_key: str
+    public_url: str

@@ -1,0 +1,26 @@
+"""The one audience rule: who may receive an event.
+
+Used by the live fan-out *and* by the catch-up replay, so a client can never learn more by
+reconnecting than it would have seen live. An event is company-internal unless it names a
+customer; a private note is appended without a customer and so never reaches one.
+"""
+
+from __future__ import annotations
+
+from eyelevel.core.entities import Event
+from eyelevel.core.principals import (
+    AgentPrincipal,
+    CustomerPrincipal,
+    Principal,
+    TokenPrincipal,
+)
+
+
+def may_receive(principal: Principal, event: Event) -> bool:
+    match principal:
+        case CustomerPrincipal(customer_id=customer_id):
+            return event.customer_id is not None and event.customer_id == customer_id
+        case AgentPrincipal(roles=roles):
+            return event.company_id in roles
+        case TokenPrincipal(company_id=company_id):
+            return event.company_id == company_id

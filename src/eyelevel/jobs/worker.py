@@ -1,0 +1,87 @@
+"""The job worker: claims due jobs with a lease, runs them, retries failures with backoff.
+
+A job is deleted only after its handler succeeded, so a crash mid-job means it runs again after
+its lease expires (at least once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import structlog
+
+from eyelevel.core.ports import Context, Job, Mailer, OutgoingMail, UnitOfWork
+
+log = structlog.get_logger("eyelevel.worker")
+Handler = Callable[[dict[str, Any]], Awaitable[None]]
+LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 12
+
+
+def handlers(mailer: Mailer) -> dict[str, Handler]:
+    async def send_mail(payload: dict[str, Any]) -> None:
+        await mailer.send(OutgoingMail(payload["to"], payload["subject"], payload["text"]))
+
+    return {"send_mail": send_mail}
+
+
+class Worker:
+    def __init__(
+        self, ctx: Context, handlers: dict[str, Handler], *, idle_seconds: float = 0.5
+    ) -> None:
+        self._ctx = ctx
+        self._handlers = handlers
+        self._idle = idle_seconds
+
+    async def run_once(self, limit: int = 20) -> int:
+        """Claim and run up to ``limit`` due jobs; returns how many were claimed."""
+        now = self._ctx.clock.now()
+
+        async def claim(uow: UnitOfWork) -> list[Job]:
+            return await uow.jobs.claim(now, now + LEASE, limit)
+
+        jobs = await self._ctx.db.write("claim_jobs", claim)
+        for job in jobs:
+            await self._run(job)
+        return len(jobs)
+
+    async def _run(self, job: Job) -> None:
+        handler = self._handlers.get(job.kind)
+        try:
+            if handler is None:
+                raise LookupError(job.kind)
+            await handler(job.payload)
+        except Exception as exc:  # noqa: BLE001 - any failure is retried, never lost
+            error = type(exc).__name__
+            if job.attempts >= MAX_ATTEMPTS:
+                log.error("job_gave_up", job=job.id, kind=job.kind, error=error)
+            else:
+                log.warning("job_failed", job=job.id, kind=job.kind, error=error)
+            delay = timedelta(seconds=min(3600, 2**job.attempts))
+            run_at = self._ctx.clock.now() + (delay if job.attempts < MAX_ATTEMPTS else timedelta(days=365))
+
+            async def retry(uow: UnitOfWork) -> None:
+                await uow.jobs.retry(job.id, run_at, error)
+
+            await self._ctx.db.write("retry_job", retry)
+            return
+
+        async def done(uow: UnitOfWork) -> None:
+            await uow.jobs.complete(job.id)
+
+        await self._ctx.db.write("complete_job", done)
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                claimed = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the loop must survive a database hiccup
+                log.warning("worker_loop_error", error=type(exc).__name__)
+                claimed = 0
+            if claimed == 0:
+                await asyncio.sleep(self._idle)

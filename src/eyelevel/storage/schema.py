@@ -1,0 +1,244 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations are the source of truth on disk;
+this module mirrors them (a test compares the two).
+
+``company_id`` leads every key and index of a company-owned table, so the schema can later be
+distributed by tenant without redesign.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# BigInteger ids that are still SQLite rowid aliases (SQLite only aliases "INTEGER PRIMARY KEY").
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every engine (SQLite would otherwise hand back naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+TS = UtcDateTime()
+
+companies = Table(
+    "companies",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("slug", String(50), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("phone", String(40), nullable=False, default=""),
+    Column("timezone", String(64), nullable=False),
+    Column("business_hours", JSON, nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("company_id", Id, ForeignKey("companies.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("created_at", TS, nullable=False),
+    UniqueConstraint("company_id", "name"),
+)
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", TS, nullable=False),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("company_id", Id, ForeignKey("companies.id"), primary_key=True),
+    Column("agent_id", Id, ForeignKey("agents.id"), primary_key=True),
+    Column("role", String(10), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", TS, nullable=False),
+    Index("ix_memberships_agent", "agent_id"),
+)
+
+team_members = Table(
+    "team_members",
+    metadata,
+    Column("company_id", Id, ForeignKey("companies.id"), primary_key=True),
+    Column("team_id", Id, ForeignKey("teams.id"), primary_key=True),
+    Column("agent_id", Id, ForeignKey("agents.id"), primary_key=True),
+)
+
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("company_id", Id, ForeignKey("companies.id"), nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("role", String(10), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", TS, nullable=False),
+    Column("expires_at", TS, nullable=False),
+    Column("accepted_at", TS),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("display_name", String(100), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("email_verified_at", TS),
+    Column("created_at", TS, nullable=False),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("company_id", Id, ForeignKey("companies.id"), nullable=False),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("owner_agent_id", Id, ForeignKey("agents.id")),
+    Column("owner_team_id", Id, ForeignKey("teams.id")),
+    Column("snoozed_until", TS),
+    Column("last_seq", Integer, nullable=False, default=0),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Column("last_activity_at", TS, nullable=False),
+    Column("last_message_at", TS),
+    Index("ix_conversations_company_activity", "company_id", "last_activity_at", "id"),
+    Index("ix_conversations_company_status", "company_id", "status", "last_activity_at"),
+    Index("ix_conversations_customer_activity", "customer_id", "last_activity_at", "id"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("company_id", Id, ForeignKey("companies.id"), nullable=False),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("author_agent_id", Id, ForeignKey("agents.id")),
+    Column("author_customer_id", Id, ForeignKey("customers.id")),
+    Column("author_name", String(100), nullable=False),
+    Column("client_id", String(64)),
+    Column("created_at", TS, nullable=False),
+    UniqueConstraint("company_id", "conversation_id", "seq"),
+    UniqueConstraint("company_id", "conversation_id", "client_id"),
+)
+
+read_markers = Table(
+    "read_markers",
+    metadata,
+    Column("company_id", Id, ForeignKey("companies.id"), primary_key=True),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), primary_key=True),
+    Column("reader", String(40), primary_key=True),
+    Column("last_read_seq", Integer, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("pos", Id, primary_key=True, autoincrement=True),
+    Column("company_id", Id, ForeignKey("companies.id"), nullable=False),
+    Column("type", String(50), nullable=False),
+    Column("conversation_id", Id),
+    Column("customer_id", Id),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Index("ix_events_company_pos", "company_id", "pos"),
+    Index("ix_events_customer_pos", "customer_id", "pos"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("company_id", Id, ForeignKey("companies.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("prefix", String(12), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", TS, nullable=False),
+    Column("revoked_at", TS),
+    Column("last_used_at", TS),
+    Index("ix_api_tokens_company", "company_id", "id"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("kind", String(10), nullable=False),
+    Column("principal_id", Id, nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("expires_at", TS, nullable=False),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(40), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("run_at", TS, nullable=False),
+    Column("locked_until", TS),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", String(60)),
+    Column("created_at", TS, nullable=False),
+    Index("ix_jobs_run_at", "run_at"),
+)

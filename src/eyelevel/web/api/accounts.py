@@ -1,0 +1,88 @@
+"""Sign-up, email verification, sign-in and sign-out, invitations."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from eyelevel.core.actions import accounts
+from eyelevel.core.principals import AgentPrincipal, CustomerPrincipal, TokenPrincipal
+from eyelevel.web.auth import (
+    CurrentCaller,
+    CurrentPrincipal,
+    Svc,
+    clear_session_cookies,
+    set_session_cookies,
+)
+from eyelevel.web.schemas import (
+    ERRORS,
+    AcceptInviteIn,
+    LoginIn,
+    MeOut,
+    SessionOut,
+    SignupIn,
+    VerifyIn,
+)
+
+router = APIRouter(prefix="/auth", tags=["auth"], responses=ERRORS)
+
+
+@router.post("/signup", status_code=status.HTTP_201_CREATED, summary="Create a customer account")
+async def signup(body: SignupIn, svc: Svc, response: Response) -> SessionOut:
+    """Creates the account, mails a verification link and signs the customer in."""
+    _, session = await accounts.check_signup_customer(
+        svc.ctx, email=body.email, password=body.password, display_name=body.display_name
+    )
+    set_session_cookies(response, session, secure=svc.secure_cookies)
+    return SessionOut(kind="customer", csrf_token=session.csrf_token, expires_at=session.expires_at)
+
+
+@router.post("/verify", status_code=status.HTTP_204_NO_CONTENT, summary="Verify an email address")
+async def verify(body: VerifyIn, svc: Svc) -> None:
+    await accounts.check_verify_email(svc.ctx, body.token)
+
+
+@router.post("/login", summary="Sign in (customer or agent)")
+async def login(body: LoginIn, svc: Svc, response: Response) -> SessionOut:
+    session = await accounts.check_login(
+        svc.ctx, kind=body.kind, email=body.email, password=body.password
+    )
+    set_session_cookies(response, session, secure=svc.secure_cookies)
+    return SessionOut(kind=body.kind, csrf_token=session.csrf_token, expires_at=session.expires_at)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="Sign out")
+async def logout(who: CurrentCaller, svc: Svc, response: Response) -> None:
+    if who.session_token is not None:
+        await accounts.check_logout(svc.ctx, who.session_token)
+    clear_session_cookies(response)
+
+
+@router.post(
+    "/accept-invitation", summary="Accept an agent invitation and sign in as that agent"
+)
+async def accept_invitation(body: AcceptInviteIn, svc: Svc, response: Response) -> SessionOut:
+    session = await accounts.check_accept_invitation(
+        svc.ctx, token=body.token, name=body.name, password=body.password
+    )
+    set_session_cookies(response, session, secure=svc.secure_cookies)
+    return SessionOut(kind="agent", csrf_token=session.csrf_token, expires_at=session.expires_at)
+
+
+@router.get("/me", summary="Who am I")
+async def me(principal: CurrentPrincipal) -> MeOut:
+    match principal:
+        case CustomerPrincipal():
+            return MeOut(
+                kind="customer", id=principal.customer_id, name=principal.display_name,
+                email_verified=principal.email_verified,
+            )
+        case AgentPrincipal():
+            return MeOut(
+                kind="agent", id=principal.agent_id, name=principal.name,
+                companies={str(c): r.value for c, r in principal.roles.items()},
+            )
+        case TokenPrincipal():
+            return MeOut(
+                kind="token", id=principal.token_id, name=principal.name,
+                companies={str(principal.company_id): "admin"},
+            )

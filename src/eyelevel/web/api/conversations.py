@@ -1,0 +1,198 @@
+"""Conversations and their messages, assignment, status and read markers."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from eyelevel.core import queries
+from eyelevel.core.actions import conversations as conv_actions
+from eyelevel.core.actions import messages as msg_actions
+from eyelevel.core.entities import Status
+from eyelevel.core.errors import DomainError, ErrorCode
+from eyelevel.core.ids import AgentId, CompanyId, ConversationId, TeamId
+from eyelevel.core.ports import ConversationFilter
+from eyelevel.core.principals import AgentPrincipal
+from eyelevel.web.auth import CurrentPrincipal, Svc
+from eyelevel.web.schemas import (
+    ERRORS,
+    AssignIn,
+    ConversationOut,
+    ConversationPage,
+    MessageOut,
+    MessagePage,
+    ReadIn,
+    ReadOut,
+    SendIn,
+    StartConversationIn,
+    StartedOut,
+    StatusIn,
+    decode_cursor,
+    encode_cursor,
+)
+
+router = APIRouter(prefix="/conversations", tags=["conversations"], responses=ERRORS)
+ConvId = Annotated[int, Path(ge=1, le=2**62, description="conversation id")]
+Seq = Annotated[int | None, Query(ge=0, le=2**31)]
+
+
+@router.get("", summary="List conversations, newest activity first")
+async def list_conversations(
+    svc: Svc,
+    principal: CurrentPrincipal,
+    company_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    status_: Annotated[Status | None, Query(alias="status")] = None,
+    owner: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            pattern=r"^(me|unassigned|agent:\d{1,18}|team:\d{1,18})$",
+            description="me | unassigned | agent:<id> | team:<id>",
+        ),
+    ] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ConversationPage:
+    flt = ConversationFilter(
+        company_ids=frozenset({CompanyId(company_id)}) if company_id else None,
+        status=status_,
+        before=decode_cursor(cursor) if cursor else None,
+        limit=limit,
+    )
+    if owner == "me":
+        if not isinstance(principal, AgentPrincipal):
+            raise DomainError(ErrorCode.VALIDATION, "owner=me is for agents", field="owner")
+        flt = replace(flt, owner_agent_id=principal.agent_id)
+    elif owner == "unassigned":
+        flt = replace(flt, unassigned=True)
+    elif owner is not None:
+        kind, _, raw = owner.partition(":")
+        if kind == "agent":
+            flt = replace(flt, owner_agent_id=AgentId(int(raw)))
+        else:
+            flt = replace(flt, owner_team_id=TeamId(int(raw)))
+    rows = await queries.list_conversations(svc.ctx, principal, flt)
+    items = [ConversationOut.of(r.conversation, last=r.last_message) for r in rows]
+    next_cursor = None
+    if len(rows) == flt.limit:
+        last = rows[-1].conversation
+        next_cursor = encode_cursor(last.last_message_at or last.created_at, last.id)
+    return ConversationPage(items=items, next_cursor=next_cursor)
+
+
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, summary="Start a conversation (customers)"
+)
+async def start(body: StartConversationIn, svc: Svc, principal: CurrentPrincipal) -> StartedOut:
+    started = await conv_actions.check_start_conversation(
+        svc.ctx,
+        principal,
+        company_slug=body.company,
+        subject=body.subject,
+        body=body.body,
+        client_id=body.client_id,
+    )
+    svc.metrics.messages.labels(kind=started.message.kind.value).inc()
+    return StartedOut(
+        conversation=ConversationOut.of(started.conversation, last=started.message),
+        message=MessageOut.of(started.message),
+    )
+
+
+@router.get("/{conversation_id}", summary="One conversation")
+async def get(conversation_id: ConvId, svc: Svc, principal: CurrentPrincipal) -> ConversationOut:
+    conversation, markers = await queries.get_conversation(
+        svc.ctx, principal, ConversationId(conversation_id)
+    )
+    return ConversationOut.of(conversation, markers=markers)
+
+
+@router.get("/{conversation_id}/messages", summary="Messages in seq order, paged")
+async def messages(
+    conversation_id: ConvId,
+    svc: Svc,
+    principal: CurrentPrincipal,
+    after_seq: Seq = None,
+    before_seq: Seq = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> MessagePage:
+    """Without cursors, the first page; ``before_seq`` pages backwards (newest page first)."""
+    items = await queries.list_messages(
+        svc.ctx,
+        principal,
+        ConversationId(conversation_id),
+        after_seq=after_seq,
+        before_seq=before_seq,
+        limit=limit,
+    )
+    return MessagePage(items=[MessageOut.of(m) for m in items])
+
+
+@router.post(
+    "/{conversation_id}/messages",
+    status_code=status.HTTP_201_CREATED,
+    summary="Send a message or a private note",
+    responses={200: {"model": MessageOut, "description": "a repeat of an earlier client_id"}},
+)
+async def send(
+    conversation_id: ConvId,
+    body: SendIn,
+    svc: Svc,
+    principal: CurrentPrincipal,
+    response: Response,
+) -> MessageOut:
+    sent = await msg_actions.check_send_message(
+        svc.ctx,
+        principal,
+        ConversationId(conversation_id),
+        body=body.body,
+        client_id=body.client_id,
+        note=body.note,
+    )
+    if sent.created:
+        svc.metrics.messages.labels(kind=sent.message.kind.value).inc()
+    else:
+        response.status_code = status.HTTP_200_OK
+    return MessageOut.of(sent.message)
+
+
+@router.post("/{conversation_id}/assignment", summary="Assign to an agent or a team")
+async def assign(
+    conversation_id: ConvId, body: AssignIn, svc: Svc, principal: CurrentPrincipal
+) -> ConversationOut:
+    conversation = await conv_actions.check_assign(
+        svc.ctx,
+        principal,
+        ConversationId(conversation_id),
+        agent_id=AgentId(body.agent_id) if body.agent_id else None,
+        team_id=TeamId(body.team_id) if body.team_id else None,
+    )
+    return ConversationOut.of(conversation)
+
+
+@router.post("/{conversation_id}/status", summary="Change the status (snooze until a time)")
+async def change_status(
+    conversation_id: ConvId, body: StatusIn, svc: Svc, principal: CurrentPrincipal
+) -> ConversationOut:
+    conversation = await conv_actions.check_change_status(
+        svc.ctx,
+        principal,
+        ConversationId(conversation_id),
+        status=body.status,
+        snoozed_until=body.snoozed_until,
+    )
+    return ConversationOut.of(conversation)
+
+
+@router.post("/{conversation_id}/read", summary="Mark messages read up to a seq")
+async def mark_read(
+    conversation_id: ConvId, body: ReadIn, svc: Svc, principal: CurrentPrincipal
+) -> ReadOut:
+    moved = await msg_actions.check_mark_read(
+        svc.ctx, principal, ConversationId(conversation_id), seq=body.seq
+    )
+    return ReadOut(moved=moved)
+
+

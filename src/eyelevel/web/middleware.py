@@ -1,0 +1,88 @@
+"""ASGI middleware: request size limit, request metrics and access logs without personal data."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from eyelevel.core.errors import ErrorCode
+from eyelevel.web.metrics import Metrics
+from eyelevel.web.problems import problem
+
+log = structlog.get_logger("eyelevel.http")
+MAX_BODY_BYTES = 256 * 1024
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class LimitsAndMetrics:
+    """Refuses bodies over ``MAX_BODY_BYTES`` with 413; counts requests by route *template*.
+
+    Logs method, route template, status and duration only: never a path with ids, a query
+    string, a header or a body.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            await problem(ErrorCode.PAYLOAD_TOO_LARGE, "the request body is too large")(
+                scope, receive, send
+            )
+            return
+        started = time.perf_counter()
+        status = 500
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > MAX_BODY_BYTES:
+                    raise _TooLarge
+            return message
+
+        response_started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLarge:
+            if not response_started:
+                status = 413
+                await problem(ErrorCode.PAYLOAD_TOO_LARGE, "the request body is too large")(
+                    scope, receive, send
+                )
+        finally:
+            route = _route_template(scope)
+            elapsed = time.perf_counter() - started
+            self.metrics.requests.labels(route, scope["method"], f"{status // 100}xx").inc()
+            self.metrics.latency.labels(route).observe(elapsed)
+            log.info(
+                "request", method=scope["method"], route=route, status=status,
+                ms=round(elapsed * 1000, 1),
+            )
+
+
+def _route_template(scope: dict[str, Any]) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else "unmatched"

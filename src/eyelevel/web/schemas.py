@@ -1,0 +1,299 @@
+"""The REST API's request and response shapes (separate from core entities and events)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from eyelevel.core.entities import (
+    MAX_BODY_CHARS,
+    MAX_CLIENT_ID_CHARS,
+    MAX_SUBJECT_CHARS,
+    ApiToken,
+    Company,
+    Conversation,
+    Message,
+    ReadMarker,
+    Role,
+    Status,
+)
+from eyelevel.core.errors import DomainError, ErrorCode
+from eyelevel.core.events import conversation_data, message_data
+
+
+class In(BaseModel):
+    """Request bodies: unknown fields are refused, types are not coerced from strings."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- requests --------------------------------------------------------------------------------
+
+
+class SignupIn(In):
+    email: str = Field(max_length=254, examples=["kim@example.org"])
+    password: str = Field(max_length=256)
+    display_name: str = Field(max_length=100, examples=["Kim"])
+
+
+class LoginIn(In):
+    kind: Literal["customer", "agent"]
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=256)
+
+
+class VerifyIn(In):
+    token: str = Field(max_length=300)
+
+
+class AcceptInviteIn(In):
+    token: str = Field(max_length=300)
+    name: str = Field(max_length=100)
+    password: str = Field(max_length=256)
+
+
+class InviteIn(In):
+    email: str = Field(max_length=254)
+    role: Role = Field(default=Role.AGENT, strict=False)
+
+
+class TokenIn(In):
+    name: str = Field(max_length=100)
+
+
+class StartConversationIn(In):
+    company: str = Field(max_length=50, description="the company's slug")
+    subject: str = Field(default="", max_length=MAX_SUBJECT_CHARS)
+    body: str = Field(max_length=MAX_BODY_CHARS + 1000)
+    client_id: str | None = Field(default=None, max_length=MAX_CLIENT_ID_CHARS + 100)
+
+
+class SendIn(In):
+    body: str = Field(max_length=MAX_BODY_CHARS + 1000, examples=["Hallo, mein Paket fehlt."])
+    client_id: str | None = Field(
+        default=None,
+        max_length=MAX_CLIENT_ID_CHARS + 100,
+        description="idempotency key, unique per conversation; a repeat returns the stored message",
+    )
+    note: bool = Field(default=False, description="a private note (company principals only)")
+
+
+class AssignIn(In):
+    agent_id: int | None = Field(default=None, ge=1)
+    team_id: int | None = Field(default=None, ge=1)
+
+
+class StatusIn(In):
+    status: Status = Field(strict=False)  # JSON strings into enum and datetime
+    snoozed_until: datetime | None = Field(default=None, strict=False)
+
+
+class ReadIn(In):
+    seq: int = Field(ge=0, le=2**31)
+
+
+# -- responses -------------------------------------------------------------------------------
+
+
+class CompanyOut(Out):
+    slug: str
+    name: str
+    description: str
+    phone: str
+    timezone: str
+    business_hours: dict[str, list[list[str]]]
+
+    @classmethod
+    def of(cls, c: Company) -> CompanyOut:
+        return cls(
+            slug=c.slug, name=c.name, description=c.description, phone=c.phone,
+            timezone=c.timezone, business_hours=c.business_hours,
+        )
+
+
+class AuthorOut(Out):
+    type: str
+    name: str
+
+
+class MessageOut(Out):
+    id: int
+    conversation_id: int
+    company_id: int
+    seq: int
+    kind: str
+    body: str
+    author: AuthorOut
+    client_id: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, m: Message) -> MessageOut:
+        return cls.model_validate(message_data(m))
+
+
+class OwnerOut(Out):
+    type: Literal["agent", "team"]
+    id: int
+
+
+class ConversationOut(Out):
+    id: int
+    company_id: int
+    customer_id: int
+    subject: str
+    status: Status
+    owner: OwnerOut | None
+    snoozed_until: datetime | None
+    last_seq: int
+    created_at: datetime
+    updated_at: datetime
+    last_message_at: datetime | None
+    last_message: MessageOut | None = None
+    read: dict[str, int] = Field(
+        default_factory=dict,
+        description="highest seq read by 'customer' and by 'company' (any agent)",
+    )
+
+    @classmethod
+    def of(
+        cls,
+        c: Conversation,
+        *,
+        last: Message | None = None,
+        markers: list[ReadMarker] | None = None,
+    ) -> ConversationOut:
+        read: dict[str, int] = {}
+        for m in markers or []:
+            side = "customer" if m.reader == "customer" else "company"
+            read[side] = max(read.get(side, 0), m.last_read_seq)
+        return cls.model_validate(
+            {**conversation_data(c), "last_message": MessageOut.of(last) if last else None,
+             "read": read}
+        )
+
+
+class ConversationPage(Out):
+    items: list[ConversationOut]
+    next_cursor: str | None
+
+
+class MessagePage(Out):
+    items: list[MessageOut]
+
+
+class StartedOut(Out):
+    conversation: ConversationOut
+    message: MessageOut
+
+
+class SessionOut(Out):
+    kind: Literal["customer", "agent"]
+    csrf_token: str
+    expires_at: datetime
+
+
+class MeOut(Out):
+    kind: Literal["customer", "agent", "token"]
+    id: int
+    name: str
+    email_verified: bool | None = None
+    companies: dict[str, str] = Field(
+        default_factory=dict, description="company id → role (agents and tokens)"
+    )
+
+
+class TokenOut(Out):
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+    @classmethod
+    def of(cls, t: ApiToken) -> TokenOut:
+        return cls(
+            id=t.id, name=t.name, prefix=t.prefix, created_at=t.created_at,
+            revoked_at=t.revoked_at, last_used_at=t.last_used_at,
+        )
+
+
+class NewTokenOut(TokenOut):
+    token: str = Field(description="the secret; shown only in this response")
+
+
+class InvitationOut(Out):
+    email: str
+    role: Role
+
+
+class TeamOut(Out):
+    id: int
+    name: str
+    agent_ids: list[int]
+
+
+class AgentOut(Out):
+    id: int
+    name: str
+    role: Role
+    active: bool
+
+
+class StaffOut(Out):
+    teams: list[TeamOut]
+    agents: list[AgentOut]
+
+
+class ReadOut(Out):
+    moved: bool
+
+
+class Problem(Out):
+    """RFC 9457 problem details."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+    field: str | None = None
+
+
+def encode_cursor(at: datetime, row_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{at.isoformat()}|{row_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, _, row_id = raw.partition("|")
+        parsed = datetime.fromisoformat(at)
+        if parsed.tzinfo is None:
+            raise ValueError("naive")
+        return parsed, int(row_id)
+    except (ValueError, UnicodeDecodeError):
+        raise DomainError(ErrorCode.VALIDATION, "invalid cursor", field="cursor") from None
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "description": desc, "content": {"application/problem+json": {}}}
+    for status, desc in {
+        400: "Malformed request",
+        401: "Not signed in",
+        403: "Not allowed",
+        404: "Not found (also for objects of another company or customer)",
+        409: "Conflict",
+        422: "Invalid input",
+    }.items()
+}
