@@ -93,10 +93,10 @@ async def _truncate(url: str) -> None:
 
 
 async def _recreate(admin_url: str, name: str) -> None:
+    await _drop(admin_url, name)
     engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             await conn.execute(text(f'CREATE DATABASE "{name}"'))
     finally:
         await engine.dispose()
@@ -107,11 +107,25 @@ def prepare(worker: str, workdir: Path) -> TestDatabase:
         template = workdir / f"template-{worker}.db"
         upgrade(f"sqlite+aiosqlite:///{template}")
         return TestDatabase(url="", template=template)
-    name = f"eyelevel_test_{worker}"
+    name = f"eyelevel_test_{worker}_{os.getpid()}"  # unique per process: parallel runs coexist
     asyncio.run(_recreate(PG_URL, name))
     url = PG_URL.rsplit("/", 1)[0] + "/" + name
     upgrade(url)
     return TestDatabase(url=url)
+
+
+def drop(db: TestDatabase) -> None:
+    if db.template is None:
+        asyncio.run(_drop(PG_URL, db.url.rsplit("/", 1)[1]))
+
+
+async def _drop(admin_url: str, name: str) -> None:
+    engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await engine.dispose()
 
 
 def redis_channel() -> str:

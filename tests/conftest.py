@@ -6,7 +6,7 @@ operator actions the CLI uses (companies, agents) and the public API (everything
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -36,8 +36,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def test_db(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> backends.TestDatabase:
-    return backends.prepare(worker_id, tmp_path_factory.mktemp("db"))
+def test_db(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> Iterator[backends.TestDatabase]:
+    db = backends.prepare(worker_id, tmp_path_factory.mktemp("db"))
+    yield db
+    backends.drop(db)
 
 
 @pytest.fixture
