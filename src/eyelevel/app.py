@@ -22,7 +22,7 @@ from eyelevel.realtime.local import LocalBus
 from eyelevel.security import Argon2Hasher
 from eyelevel.storage.database import SqlDatabase
 from eyelevel.storage.migrate import upgrade
-from eyelevel.web import ops, problems
+from eyelevel.web import ops, pages, problems
 from eyelevel.web.api import accounts, companies, conversations
 from eyelevel.web.metrics import Metrics
 from eyelevel.web.middleware import LimitsAndMetrics
@@ -150,6 +150,7 @@ def create_app(
     for router in (accounts.router, companies.router, conversations.router, ws_router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(ops.router)
+    app.include_router(pages.router)
     ops.mount_docs_assets(app)
     app.add_middleware(LimitsAndMetrics, metrics=metrics)
     return app

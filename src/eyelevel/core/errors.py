@@ -23,7 +23,7 @@ class ErrorCode(StrEnum):
     SLUG_TAKEN = "slug_taken"
     INVALID_CREDENTIALS = "invalid_credentials"
     EMAIL_NOT_VERIFIED = "email_not_verified"
-    INVALID_TOKEN = "invalid_token"
+    INVALID_TOKEN = "invalid_token"  # noqa: S105 - an error code, not a secret
     BODY_TOO_LONG = "body_too_long"
     BODY_EMPTY = "body_empty"
     INVALID_STATUS = "invalid_status"

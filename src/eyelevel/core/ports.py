@@ -73,7 +73,7 @@ class Job:
 
 @dataclass(frozen=True, slots=True)
 class ConversationFilter:
-    """Read-side filter; ``company_ids``/``customer_id`` come from the principal, never the client."""
+    """Read-side filter; tenancy fields come from the principal, never from the client."""
 
     company_ids: frozenset[CompanyId] | None = None
     customer_id: CustomerId | None = None
@@ -151,6 +151,7 @@ class ConversationRepo(Protocol):
     async def get_for_update(self, conversation_id: ConversationId) -> Conversation | None:
         """Fetch and lock the row until the transaction ends (serializes sends per thread)."""
         ...
+
     async def create(
         self,
         *,
@@ -165,6 +166,7 @@ class ConversationRepo(Protocol):
     ) -> int:
         """Take the next message seq; set the status; bump last activity when ``activity``."""
         ...
+
     async def set_status(
         self,
         conversation_id: ConversationId,
@@ -179,7 +181,7 @@ class ConversationRepo(Protocol):
         team_id: TeamId | None,
         now: datetime,
     ) -> None: ...
-    async def list(self, flt: ConversationFilter) -> list[Conversation]: ...
+    async def listing(self, flt: ConversationFilter) -> list[Conversation]: ...
 
 
 class MessageRepo(Protocol):
@@ -199,7 +201,7 @@ class MessageRepo(Protocol):
         client_id: str | None,
         now: datetime,
     ) -> Message: ...
-    async def list(
+    async def page(
         self,
         conversation_id: ConversationId,
         *,
@@ -221,6 +223,7 @@ class MessageRepo(Protocol):
     ) -> bool:
         """Move the reader's marker forward to ``seq``; False when it was already there."""
         ...
+
     async def read_markers(self, conversation_id: ConversationId) -> list[ReadMarker]: ...
 
 
@@ -239,6 +242,7 @@ class EventRepo(Protocol):
         A coarse pre-filter only: callers apply :func:`eyelevel.core.rules.audience.may_receive`.
         """
         ...
+
     async def after(self, pos: EventPos, limit: int) -> list[Event]: ...
     async def head(self) -> EventPos: ...
 
@@ -248,7 +252,7 @@ class TokenRepo(Protocol):
         self, *, company_id: CompanyId, name: str, prefix: str, token_hash: str, now: datetime
     ) -> ApiToken: ...
     async def get_by_hash(self, token_hash: str) -> ApiToken | None: ...
-    async def list(self, company_id: CompanyId) -> list[ApiToken]: ...
+    async def of_company(self, company_id: CompanyId) -> list[ApiToken]: ...
     async def revoke(self, company_id: CompanyId, token_id: TokenId, now: datetime) -> bool: ...
     async def touch(self, token_id: TokenId, now: datetime) -> None: ...
 
@@ -278,14 +282,22 @@ class JobRepo(Protocol):
 class UnitOfWork(Protocol):
     """One transaction. Repositories write only through it; ``emit`` appends to the stream."""
 
-    accounts: AccountRepo
-    companies: CompanyRepo
-    conversations: ConversationRepo
-    messages: MessageRepo
-    events: EventRepo
-    tokens: TokenRepo
-    sessions: SessionRepo
-    jobs: JobRepo
+    @property
+    def accounts(self) -> AccountRepo: ...
+    @property
+    def companies(self) -> CompanyRepo: ...
+    @property
+    def conversations(self) -> ConversationRepo: ...
+    @property
+    def messages(self) -> MessageRepo: ...
+    @property
+    def events(self) -> EventRepo: ...
+    @property
+    def tokens(self) -> TokenRepo: ...
+    @property
+    def sessions(self) -> SessionRepo: ...
+    @property
+    def jobs(self) -> JobRepo: ...
 
     async def emit(self, event: NewEvent, now: datetime) -> Event:
         """Append an event in this transaction; it is published only after commit."""
@@ -318,6 +330,7 @@ class EventBus(Protocol):
     def subscribe(self, handler: Callable[[Sequence[Event], bool], None]) -> None:
         """Register ``handler(events, ephemeral)``; it must not block."""
         ...
+
     async def start(self) -> None: ...
     async def close(self) -> None: ...
     async def ping(self) -> bool: ...

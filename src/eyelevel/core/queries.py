@@ -87,7 +87,7 @@ async def list_conversations(
     async def read(uow: UnitOfWork) -> list[ConversationRow]:
         if scoped.customer_id is None and not scoped.company_ids:
             return []
-        conversations = await uow.conversations.list(scoped)
+        conversations = await uow.conversations.listing(scoped)
         last = await uow.messages.last_visible([c.id for c in conversations], include_notes)
         return [ConversationRow(c, last.get(c.id)) for c in conversations]
 
@@ -117,7 +117,7 @@ async def list_messages(
 
     async def read(uow: UnitOfWork) -> list[Message]:
         conversation = await access_conversation_txn(uow, principal, conversation_id)
-        return await uow.messages.list(
+        return await uow.messages.page(
             conversation.id,
             after_seq=after_seq,
             before_seq=before_seq,

@@ -61,7 +61,9 @@ class Worker:
             else:
                 log.warning("job_failed", job=job.id, kind=job.kind, error=error)
             delay = timedelta(seconds=min(3600, 2**job.attempts))
-            run_at = self._ctx.clock.now() + (delay if job.attempts < MAX_ATTEMPTS else timedelta(days=365))
+            run_at = self._ctx.clock.now() + (
+                delay if job.attempts < MAX_ATTEMPTS else timedelta(days=365)
+            )
 
             async def retry(uow: UnitOfWork) -> None:
                 await uow.jobs.retry(job.id, run_at, error)

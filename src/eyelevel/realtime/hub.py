@@ -15,6 +15,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import structlog
 
@@ -25,6 +26,7 @@ from eyelevel.core.rules.audience import may_receive
 from eyelevel.realtime.codec import frame
 
 log = structlog.get_logger("eyelevel.hub")
+K = TypeVar("K")
 
 FetchAfter = Callable[[EventPos, int], Awaitable[Sequence[Event]]]
 Head = Callable[[], Awaitable[EventPos]]
@@ -109,11 +111,10 @@ class Hub:
         return sub
 
     def detach(self, sub: Subscriber) -> None:
-        for index in (self._by_customer, self._by_company):
-            for key in [k for k, group in index.items() if sub in group]:
-                index[key].discard(sub)
-                if not index[key]:
-                    del index[key]
+        if isinstance(sub.principal, CustomerPrincipal):
+            _discard(self._by_customer, sub.principal.customer_id, sub)
+        for company_id in company_ids(sub.principal):
+            _discard(self._by_company, company_id, sub)
 
     # -- input from the bus ----------------------------------------------------------------
 
@@ -182,3 +183,10 @@ class Hub:
                 sub.push(event.pos, text)
                 self.delivered += 1
 
+
+def _discard(index: dict[K, set[Subscriber]], key: K, sub: Subscriber) -> None:
+    group = index.get(key)
+    if group is not None:
+        group.discard(sub)
+        if not group:
+            del index[key]

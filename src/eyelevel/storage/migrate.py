@@ -19,5 +19,5 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database to ``revision``. Safe to run on every start: it is a no-op when current."""
+    """Bring the database to ``revision``; a no-op when current, so safe on every start."""
     command.upgrade(alembic_config(url), revision)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from eyelevel.core.entities import (
     Agent,
@@ -46,8 +47,14 @@ _STREAM_LOCK = 0x6579656C
 
 def _company(r: Row[Any]) -> Company:
     return Company(
-        CompanyId(r.id), r.slug, r.name, r.description, r.phone, r.timezone,
-        r.business_hours, r.created_at,
+        CompanyId(r.id),
+        r.slug,
+        r.name,
+        r.description,
+        r.phone,
+        r.timezone,
+        r.business_hours,
+        r.created_at,
     )
 
 
@@ -57,37 +64,68 @@ def _agent(r: Row[Any]) -> Agent:
 
 def _customer(r: Row[Any]) -> Customer:
     return Customer(
-        CustomerId(r.id), r.email, r.display_name, r.password_hash,
-        r.email_verified_at is not None, r.created_at,
+        CustomerId(r.id),
+        r.email,
+        r.display_name,
+        r.password_hash,
+        r.email_verified_at is not None,
+        r.created_at,
     )
 
 
 def _conversation(r: Row[Any]) -> Conversation:
     return Conversation(
-        ConversationId(r.id), CompanyId(r.company_id), CustomerId(r.customer_id), r.subject,
-        Status(r.status), r.owner_agent_id, r.owner_team_id, r.snoozed_until, r.last_seq,
-        r.created_at, r.updated_at, r.last_message_at,
+        ConversationId(r.id),
+        CompanyId(r.company_id),
+        CustomerId(r.customer_id),
+        r.subject,
+        Status(r.status),
+        r.owner_agent_id,
+        r.owner_team_id,
+        r.snoozed_until,
+        r.last_seq,
+        r.created_at,
+        r.updated_at,
+        r.last_message_at,
     )
 
 
 def _message(r: Row[Any]) -> Message:
     return Message(
-        MessageId(r.id), CompanyId(r.company_id), ConversationId(r.conversation_id), r.seq,
-        MessageKind(r.kind), r.body, r.author_agent_id, r.author_customer_id, r.author_name,
-        r.client_id, r.created_at,
+        MessageId(r.id),
+        CompanyId(r.company_id),
+        ConversationId(r.conversation_id),
+        r.seq,
+        MessageKind(r.kind),
+        r.body,
+        r.author_agent_id,
+        r.author_customer_id,
+        r.author_name,
+        r.client_id,
+        r.created_at,
     )
 
 
 def _event(r: Row[Any]) -> Event:
     return Event(
-        EventPos(r.pos), r.type, CompanyId(r.company_id), r.conversation_id, r.customer_id,
-        r.payload, r.created_at,
+        EventPos(r.pos),
+        r.type,
+        CompanyId(r.company_id),
+        r.conversation_id,
+        r.customer_id,
+        r.payload,
+        r.created_at,
     )
 
 
 def _token(r: Row[Any]) -> ApiToken:
     return ApiToken(
-        TokenId(r.id), CompanyId(r.company_id), r.name, r.prefix, r.created_at, r.revoked_at,
+        TokenId(r.id),
+        CompanyId(r.company_id),
+        r.name,
+        r.prefix,
+        r.created_at,
+        r.revoked_at,
         r.last_used_at,
     )
 
@@ -122,8 +160,12 @@ class SqlAccounts(_Repo):
     ) -> Customer:
         cid = await self._insert_id(
             t.customers,
-            {"email": email, "display_name": display_name, "password_hash": password_hash,
-             "created_at": now},
+            {
+                "email": email,
+                "display_name": display_name,
+                "password_hash": password_hash,
+                "created_at": now,
+            },
         )
         return Customer(CustomerId(cid), email, display_name, password_hash, False, now)
 
@@ -147,8 +189,13 @@ class SqlAccounts(_Repo):
     ) -> Agent:
         aid = await self._insert_id(
             t.agents,
-            {"email": email, "name": name, "password_hash": password_hash, "active": True,
-             "created_at": now},
+            {
+                "email": email,
+                "name": name,
+                "password_hash": password_hash,
+                "active": True,
+                "created_at": now,
+            },
         )
         return Agent(AgentId(aid), email, name, password_hash, True, now)
 
@@ -178,7 +225,10 @@ class SqlAccounts(_Repo):
         if changed.rowcount == 0:
             await self._c.execute(
                 insert(t.memberships).values(
-                    company_id=company_id, agent_id=agent_id, role=role.value, active=True,
+                    company_id=company_id,
+                    agent_id=agent_id,
+                    role=role.value,
+                    active=True,
                     created_at=now,
                 )
             )
@@ -195,8 +245,14 @@ class SqlAccounts(_Repo):
     ) -> Invitation:
         iid = await self._insert_id(
             t.invitations,
-            {"company_id": company_id, "email": email, "role": role.value,
-             "token_hash": token_hash, "created_at": now, "expires_at": expires_at},
+            {
+                "company_id": company_id,
+                "email": email,
+                "role": role.value,
+                "token_hash": token_hash,
+                "created_at": now,
+                "expires_at": expires_at,
+            },
         )
         return Invitation(iid, company_id, email, role, expires_at, None)
 
@@ -232,9 +288,11 @@ class SqlCompanies(_Repo):
     async def search(self, query: str, limit: int) -> list[Company]:
         stmt = select(t.companies).order_by(t.companies.c.name, t.companies.c.id).limit(limit)
         if query:
-            like = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace(
-                "_", "\\_"
-            ) + "%"
+            like = (
+                "%"
+                + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                + "%"
+            )
             stmt = stmt.where(
                 or_(
                     func.lower(t.companies.c.name).like(like, escape="\\"),
@@ -256,8 +314,15 @@ class SqlCompanies(_Repo):
     ) -> Company:
         cid = await self._insert_id(
             t.companies,
-            {"slug": slug, "name": name, "description": description, "phone": phone,
-             "timezone": timezone, "business_hours": business_hours, "created_at": now},
+            {
+                "slug": slug,
+                "name": name,
+                "description": description,
+                "phone": phone,
+                "timezone": timezone,
+                "business_hours": business_hours,
+                "created_at": now,
+            },
         )
         return Company(
             CompanyId(cid), slug, name, description, phone, timezone, business_hours, now
@@ -348,13 +413,31 @@ class SqlConversations(_Repo):
     ) -> Conversation:
         cid = await self._insert_id(
             t.conversations,
-            {"company_id": company_id, "customer_id": customer_id, "subject": subject,
-             "status": Status.OPEN.value, "owner_team_id": owner_team_id, "last_seq": 0,
-             "created_at": now, "updated_at": now, "last_activity_at": now},
+            {
+                "company_id": company_id,
+                "customer_id": customer_id,
+                "subject": subject,
+                "status": Status.OPEN.value,
+                "owner_team_id": owner_team_id,
+                "last_seq": 0,
+                "created_at": now,
+                "updated_at": now,
+                "last_activity_at": now,
+            },
         )
         return Conversation(
-            ConversationId(cid), company_id, customer_id, subject, Status.OPEN, None,
-            owner_team_id, None, 0, now, now, None,
+            ConversationId(cid),
+            company_id,
+            customer_id,
+            subject,
+            Status.OPEN,
+            None,
+            owner_team_id,
+            None,
+            0,
+            now,
+            now,
+            None,
         )
 
     async def advance_seq(
@@ -401,7 +484,7 @@ class SqlConversations(_Repo):
             .values(owner_agent_id=agent_id, owner_team_id=team_id, updated_at=now)
         )
 
-    async def list(self, flt: ConversationFilter) -> list[Conversation]:
+    async def listing(self, flt: ConversationFilter) -> list[Conversation]:
         c = t.conversations.c
         stmt = select(t.conversations)
         if flt.customer_id is not None:
@@ -452,17 +535,34 @@ class SqlMessages(_Repo):
     ) -> Message:
         mid = await self._insert_id(
             t.messages,
-            {"company_id": conversation.company_id, "conversation_id": conversation.id,
-             "seq": seq, "kind": kind.value, "body": body, "author_agent_id": author_agent_id,
-             "author_customer_id": author_customer_id, "author_name": author_name,
-             "client_id": client_id, "created_at": now},
+            {
+                "company_id": conversation.company_id,
+                "conversation_id": conversation.id,
+                "seq": seq,
+                "kind": kind.value,
+                "body": body,
+                "author_agent_id": author_agent_id,
+                "author_customer_id": author_customer_id,
+                "author_name": author_name,
+                "client_id": client_id,
+                "created_at": now,
+            },
         )
         return Message(
-            MessageId(mid), conversation.company_id, conversation.id, seq, kind, body,
-            author_agent_id, author_customer_id, author_name, client_id, now,
+            MessageId(mid),
+            conversation.company_id,
+            conversation.id,
+            seq,
+            kind,
+            body,
+            author_agent_id,
+            author_customer_id,
+            author_name,
+            client_id,
+            now,
         )
 
-    async def list(
+    async def page(
         self,
         conversation_id: ConversationId,
         *,
@@ -534,8 +634,11 @@ class SqlMessages(_Repo):
             return False
         await self._c.execute(
             insert(t.read_markers).values(
-                company_id=company_id, conversation_id=conversation_id, reader=reader,
-                last_read_seq=seq, updated_at=now,
+                company_id=company_id,
+                conversation_id=conversation_id,
+                reader=reader,
+                last_read_seq=seq,
+                updated_at=now,
             )
         )
         return True
@@ -559,13 +662,23 @@ class SqlEvents(_Repo):
             self._locked = True
         pos = await self._insert_id(
             t.events,
-            {"company_id": event.company_id, "type": event.type,
-             "conversation_id": event.conversation_id, "customer_id": event.customer_id,
-             "payload": event.data, "created_at": now},
+            {
+                "company_id": event.company_id,
+                "type": event.type,
+                "conversation_id": event.conversation_id,
+                "customer_id": event.customer_id,
+                "payload": event.data,
+                "created_at": now,
+            },
         )
         return Event(
-            EventPos(pos), event.type, event.company_id, event.conversation_id,
-            event.customer_id, event.data, now,
+            EventPos(pos),
+            event.type,
+            event.company_id,
+            event.conversation_id,
+            event.customer_id,
+            event.data,
+            now,
         )
 
     async def since(
@@ -577,7 +690,7 @@ class SqlEvents(_Repo):
         limit: int,
     ) -> list[Event]:
         c = t.events.c
-        scope = []
+        scope: list[ColumnElement[bool]] = []
         if company_ids:
             scope.append(c.company_id.in_(sorted(company_ids)))
         if customer_id is not None:
@@ -606,8 +719,13 @@ class SqlTokens(_Repo):
     ) -> ApiToken:
         tid = await self._insert_id(
             t.api_tokens,
-            {"company_id": company_id, "name": name, "prefix": prefix, "token_hash": token_hash,
-             "created_at": now},
+            {
+                "company_id": company_id,
+                "name": name,
+                "prefix": prefix,
+                "token_hash": token_hash,
+                "created_at": now,
+            },
         )
         return ApiToken(TokenId(tid), company_id, name, prefix, now, None, None)
 
@@ -615,7 +733,7 @@ class SqlTokens(_Repo):
         r = await self._one(select(t.api_tokens).where(t.api_tokens.c.token_hash == token_hash))
         return _token(r) if r else None
 
-    async def list(self, company_id: CompanyId) -> list[ApiToken]:
+    async def of_company(self, company_id: CompanyId) -> list[ApiToken]:
         rows = await self._all(
             select(t.api_tokens)
             .where(t.api_tokens.c.company_id == company_id)
@@ -651,8 +769,12 @@ class SqlSessions(_Repo):
     ) -> None:
         await self._c.execute(
             insert(t.sessions).values(
-                id_hash=id_hash, kind=kind, principal_id=principal_id, csrf_token=csrf_token,
-                created_at=now, expires_at=expires_at,
+                id_hash=id_hash,
+                kind=kind,
+                principal_id=principal_id,
+                csrf_token=csrf_token,
+                created_at=now,
+                expires_at=expires_at,
             )
         )
 

@@ -44,10 +44,10 @@ async def resolve(
         scheme, _, credential = authorization.partition(" ")
         if scheme.lower() != "bearer" or not credential.strip():
             raise DomainError(ErrorCode.UNAUTHENTICATED, "use 'Authorization: Bearer <token>'")
-        principal = await authenticate_token(svc.ctx, credential.strip())
-        if principal is None:
+        token = await authenticate_token(svc.ctx, credential.strip())
+        if token is None:
             raise DomainError(ErrorCode.UNAUTHENTICATED, "this API token is invalid or revoked")
-        return Caller(principal)
+        return Caller(token)
     if method not in SAFE_METHODS and origin is not None and origin not in svc.origins:
         raise DomainError(ErrorCode.CSRF_FAILED, "cross-origin request refused")
     if session_cookie:
@@ -92,13 +92,23 @@ Svc = Annotated[Services, Depends(services)]
 
 def set_session_cookies(response: Response, session: NewSession, *, secure: bool) -> None:
     response.set_cookie(
-        SESSION_COOKIE, session.token, expires=session.expires_at, httponly=True, secure=secure,
-        samesite="lax", path="/",
+        SESSION_COOKIE,
+        session.token,
+        expires=session.expires_at,
+        httponly=True,
+        secure=secure,
+        samesite="lax",
+        path="/",
     )
     # readable by the page's scripts, which echo it in the CSRF header (double submit)
     response.set_cookie(
-        CSRF_COOKIE, session.csrf_token, expires=session.expires_at, httponly=False, secure=secure,
-        samesite="lax", path="/",
+        CSRF_COOKIE,
+        session.csrf_token,
+        expires=session.expires_at,
+        httponly=False,
+        secure=secure,
+        samesite="lax",
+        path="/",
     )
 
 

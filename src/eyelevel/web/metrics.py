@@ -32,6 +32,7 @@ class Metrics:
             registry=self.registry,
         )
         self.hub_cursor = Gauge(
-            "eyelevel_hub_cursor", "Stream position delivered by this process",
+            "eyelevel_hub_cursor",
+            "Stream position delivered by this process",
             registry=self.registry,
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -77,12 +76,15 @@ class LimitsAndMetrics:
             self.metrics.requests.labels(route, scope["method"], f"{status // 100}xx").inc()
             self.metrics.latency.labels(route).observe(elapsed)
             log.info(
-                "request", method=scope["method"], route=route, status=status,
+                "request",
+                method=scope["method"],
+                route=route,
+                status=status,
                 ms=round(elapsed * 1000, 1),
             )
 
 
-def _route_template(scope: dict[str, Any]) -> str:
+def _route_template(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
     return path if isinstance(path, str) else "unmatched"

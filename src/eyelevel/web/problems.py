@@ -71,7 +71,9 @@ def problem_body(
     return body
 
 
-def problem(code: ErrorCode, detail: str, *, field: str | None = None, **extra: Any) -> JSONResponse:
+def problem(
+    code: ErrorCode, detail: str, *, field: str | None = None, **extra: Any
+) -> JSONResponse:
     headers = {"Retry-After": "1"} if code == ErrorCode.UNAVAILABLE else None
     return JSONResponse(
         problem_body(code, detail, field=field, **extra),
@@ -86,8 +88,11 @@ def validation_problem(errors: list[dict[str, Any]]) -> tuple[ErrorCode, str, li
     if any(e.get("type") == "json_invalid" for e in errors):
         return ErrorCode.MALFORMED, "the request body is not valid JSON", []
     safe = [
-        {"loc": [str(part) for part in e.get("loc", ())], "type": e.get("type", ""),
-         "msg": e.get("msg", "")}
+        {
+            "loc": [str(part) for part in e.get("loc", ())],
+            "type": e.get("type", ""),
+            "msg": e.get("msg", ""),
+        }
         for e in errors
     ]
     return ErrorCode.VALIDATION, "the request does not match the schema", safe

@@ -113,8 +113,12 @@ class CompanyOut(Out):
     @classmethod
     def of(cls, c: Company) -> CompanyOut:
         return cls(
-            slug=c.slug, name=c.name, description=c.description, phone=c.phone,
-            timezone=c.timezone, business_hours=c.business_hours,
+            slug=c.slug,
+            name=c.name,
+            description=c.description,
+            phone=c.phone,
+            timezone=c.timezone,
+            business_hours=c.business_hours,
         )
 
 
@@ -175,8 +179,11 @@ class ConversationOut(Out):
             side = "customer" if m.reader == "customer" else "company"
             read[side] = max(read.get(side, 0), m.last_read_seq)
         return cls.model_validate(
-            {**conversation_data(c), "last_message": MessageOut.of(last) if last else None,
-             "read": read}
+            {
+                **conversation_data(c),
+                "last_message": MessageOut.of(last) if last else None,
+                "read": read,
+            }
         )
 
 
@@ -221,8 +228,12 @@ class TokenOut(Out):
     @classmethod
     def of(cls, t: ApiToken) -> TokenOut:
         return cls(
-            id=t.id, name=t.name, prefix=t.prefix, created_at=t.created_at,
-            revoked_at=t.revoked_at, last_used_at=t.last_used_at,
+            id=t.id,
+            name=t.name,
+            prefix=t.prefix,
+            created_at=t.created_at,
+            revoked_at=t.revoked_at,
+            last_used_at=t.last_used_at,
         )
 
 

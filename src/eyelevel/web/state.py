@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from fastapi import Request, WebSocket
@@ -19,7 +19,7 @@ class Services:
     metrics: Metrics
     origins: frozenset[str]
     secure_cookies: bool
-    ready_checks: dict[str, Callable[[], Awaitable[bool]]]
+    ready_checks: Mapping[str, Callable[[], Awaitable[bool]]]
     heartbeat_seconds: float = 25.0
 
 

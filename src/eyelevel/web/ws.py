@@ -69,7 +69,10 @@ class PingFrame(_Frame):
 
 
 FRAMES: dict[str, type[_Frame]] = {
-    "send": SendFrame, "typing": TypingFrame, "read": ReadFrame, "ping": PingFrame,
+    "send": SendFrame,
+    "typing": TypingFrame,
+    "read": ReadFrame,
+    "ping": PingFrame,
     "pong": PingFrame,
 }
 
@@ -93,8 +96,12 @@ async def socket(websocket: WebSocket) -> None:
         return
     try:
         caller = await resolve(
-            svc, authorization=authorization, session_cookie=cookie, method="GET",
-            csrf_header=None, origin=origin,
+            svc,
+            authorization=authorization,
+            session_cookie=cookie,
+            method="GET",
+            csrf_header=None,
+            origin=origin,
         )
     except DomainError:
         caller = None
@@ -106,7 +113,9 @@ async def socket(websocket: WebSocket) -> None:
     if since_raw is not None:
         if not since_raw.isdigit() or len(since_raw) > 18:
             await websocket.accept()
-            await websocket.send_text(_error(None, ErrorCode.VALIDATION, "since must be a stream position"))
+            await websocket.send_text(
+                _error(None, ErrorCode.VALIDATION, "since must be a stream position")
+            )
             await websocket.close(code=1008)
             return
         since = int(since_raw)
@@ -114,7 +123,9 @@ async def socket(websocket: WebSocket) -> None:
     await _serve(websocket, svc, caller.principal, since)
 
 
-async def _serve(websocket: WebSocket, svc: Services, principal: Principal, since: int | None) -> None:
+async def _serve(
+    websocket: WebSocket, svc: Services, principal: Principal, since: int | None
+) -> None:
     sub = svc.hub.attach(principal)
     svc.metrics.sockets.inc()
     writer = asyncio.create_task(_write(websocket, sub))
@@ -133,7 +144,9 @@ async def _serve(websocket: WebSocket, svc: Services, principal: Principal, sinc
             await writer
 
 
-async def _catch_up(svc: Services, principal: Principal, sub: Subscriber, since: int | None) -> None:
+async def _catch_up(
+    svc: Services, principal: Principal, sub: Subscriber, since: int | None
+) -> None:
     """Replay what the principal missed after ``since``, then go live without gap or repeat."""
     attached_at = svc.hub.cursor
     sub.frames.put_nowait(_dump({"type": "hello", "pos": attached_at}))
@@ -216,14 +229,22 @@ async def _apply(svc: Services, principal: Principal, f: _Frame) -> str | None:
     match f:
         case SendFrame():
             sent = await msg_actions.check_send_message(
-                svc.ctx, principal, ConversationId(f.conversation_id), body=f.body,
-                client_id=f.client_id, note=f.note,
+                svc.ctx,
+                principal,
+                ConversationId(f.conversation_id),
+                body=f.body,
+                client_id=f.client_id,
+                note=f.note,
             )
             if sent.created:
                 svc.metrics.messages.labels(kind=sent.message.kind.value).inc()
             return _dump(
-                {"type": "ack", "ref": f.ref, "duplicate": not sent.created,
-                 "data": message_data(sent.message)}
+                {
+                    "type": "ack",
+                    "ref": f.ref,
+                    "duplicate": not sent.created,
+                    "data": message_data(sent.message),
+                }
             )
         case TypingFrame():
             await msg_actions.check_typing(
@@ -239,4 +260,3 @@ async def _apply(svc: Services, principal: Principal, f: _Frame) -> str | None:
             return _dump({"type": "pong", "ref": f.ref})
         case _:
             return None
-

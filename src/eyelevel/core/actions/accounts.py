@@ -66,9 +66,7 @@ def verification_token(ctx: Context, customer_id: CustomerId, expires: datetime)
     return f"{customer_id}.{stamp}.{secrets.sign(ctx.secret_key, f'verify:{customer_id}:{stamp}')}"
 
 
-async def _session_txn(
-    uow: UnitOfWork, ctx: Context, kind: str, principal_id: int
-) -> NewSession:
+async def _session_txn(uow: UnitOfWork, ctx: Context, kind: str, principal_id: int) -> NewSession:
     token = secrets.new_token("els")
     csrf = _secrets.token_urlsafe(24)
     now = ctx.clock.now()

@@ -122,9 +122,10 @@ async def check_assign(
                 raise DomainError(
                     ErrorCode.INVALID_OWNER, "no such agent in this company", field="agent_id"
                 )
-        if team_id is not None and await uow.companies.get_team(
-            conversation.company_id, team_id
-        ) is None:
+        if (
+            team_id is not None
+            and await uow.companies.get_team(conversation.company_id, team_id) is None
+        ):
             raise DomainError(
                 ErrorCode.INVALID_OWNER, "no such team in this company", field="team_id"
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from eyelevel.core.actions.access import access_conversation_txn
 from eyelevel.core.entities import (
     MAX_BODY_CHARS,
     MAX_CLIENT_ID_CHARS,
@@ -18,7 +19,6 @@ from eyelevel.core.entities import (
 from eyelevel.core.errors import DomainError, ErrorCode
 from eyelevel.core.events import EventType, message_data
 from eyelevel.core.ids import ConversationId, EventPos
-from eyelevel.core.actions.access import access_conversation_txn
 from eyelevel.core.ports import Context, UnitOfWork
 from eyelevel.core.principals import (
     AgentPrincipal,
@@ -27,7 +27,7 @@ from eyelevel.core.principals import (
     TokenPrincipal,
 )
 
-_CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,%d}$" % MAX_CLIENT_ID_CHARS)
+_CLIENT_ID = re.compile(rf"^[A-Za-z0-9_.:\-]{{1,{MAX_CLIENT_ID_CHARS}}}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +39,9 @@ class Sent:
 def check_body(body: str) -> str:
     if len(body) > MAX_BODY_CHARS:
         raise DomainError(
-            ErrorCode.BODY_TOO_LONG, f"body is longer than {MAX_BODY_CHARS} characters", field="body"
+            ErrorCode.BODY_TOO_LONG,
+            f"body is longer than {MAX_BODY_CHARS} characters",
+            field="body",
         )
     if not body.strip():
         raise DomainError(ErrorCode.BODY_EMPTY, "body is empty", field="body")
@@ -49,7 +51,7 @@ def check_body(body: str) -> str:
 
 
 def check_client_id(client_id: str | None) -> str | None:
-    if client_id is not None and not _CLIENT_ID.match(client_id):
+    if client_id is not None and not _CLIENT_ID.fullmatch(client_id):
         raise DomainError(
             ErrorCode.VALIDATION,
             f"client_id must be 1-{MAX_CLIENT_ID_CHARS} characters of A-Z a-z 0-9 _ . : -",
@@ -230,7 +232,7 @@ async def check_mark_read(
 async def check_typing(
     ctx: Context, principal: Principal, conversation_id: ConversationId, *, private: bool = False
 ) -> None:
-    """Ephemeral: published on the bus, never stored. Typing in a note never reaches the customer."""
+    """Ephemeral: published on the bus, never stored. Typing a note never reaches the customer."""
     if private and isinstance(principal, CustomerPrincipal):
         raise DomainError(ErrorCode.FORBIDDEN, "customers cannot write private notes")
 

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from eyelevel.core import secrets
 from eyelevel.core.actions.accounts import (
     check_email,
-    invite_txn,
     check_name,
     check_password,
+    invite_txn,
 )
 from eyelevel.core.actions.tokens import create_token_txn
 from eyelevel.core.entities import Agent, Company, Customer, Role, Team
@@ -27,7 +27,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def check_slug(slug: str) -> str:
-    if not _SLUG.match(slug):
+    if not _SLUG.fullmatch(slug):
         raise DomainError(
             ErrorCode.VALIDATION, "slug must be 1-50 of a-z, 0-9 and inner hyphens", field="slug"
         )
@@ -45,16 +45,14 @@ def check_timezone(tz: str) -> str:
 def check_business_hours(hours: dict[str, list[list[str]]]) -> dict[str, list[list[str]]]:
     for day, spans in hours.items():
         if day not in WEEKDAYS:
-            raise DomainError(ErrorCode.VALIDATION, f"unknown weekday {day!r}", field="business_hours")
+            raise DomainError(
+                ErrorCode.VALIDATION, f"unknown weekday {day!r}", field="business_hours"
+            )
         for span in spans:
-            if (
-                len(span) != 2
-                or not all(_HHMM.match(t) for t in span)
-                or span[0] >= span[1]
-            ):
+            if len(span) != 2 or not all(_HHMM.fullmatch(t) for t in span) or span[0] >= span[1]:
                 raise DomainError(
                     ErrorCode.VALIDATION,
-                    "business hours are [\"HH:MM\", \"HH:MM\"] pairs, start before end",
+                    'business hours are ["HH:MM", "HH:MM"] pairs, start before end',
                     field="business_hours",
                 )
     return hours
@@ -162,7 +160,9 @@ async def operator_invite(ctx: Context, *, company_slug: str, email: str, role: 
     email = check_email(email)
 
     async def txn(uow: UnitOfWork) -> str:
-        return await invite_txn(uow, ctx, await _company_txn(uow, company_slug), email=email, role=role)
+        return await invite_txn(
+            uow, ctx, await _company_txn(uow, company_slug), email=email, role=role
+        )
 
     return await ctx.db.write("operator_invite", txn)
 

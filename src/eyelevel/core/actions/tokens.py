@@ -56,7 +56,7 @@ async def check_revoke_token(
 async def list_tokens(ctx: Context, principal: Principal, company_slug: str) -> list[ApiToken]:
     async def read(uow: UnitOfWork) -> list[ApiToken]:
         company = await access_company_txn(uow, principal, company_slug, Role.ADMIN)
-        return await uow.tokens.list(company.id)
+        return await uow.tokens.of_company(company.id)
 
     return await ctx.db.read(read)
 

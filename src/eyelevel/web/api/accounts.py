@@ -57,9 +57,7 @@ async def logout(who: CurrentCaller, svc: Svc, response: Response) -> None:
     clear_session_cookies(response)
 
 
-@router.post(
-    "/accept-invitation", summary="Accept an agent invitation and sign in as that agent"
-)
+@router.post("/accept-invitation", summary="Accept an agent invitation and sign in as that agent")
 async def accept_invitation(body: AcceptInviteIn, svc: Svc, response: Response) -> SessionOut:
     session = await accounts.check_accept_invitation(
         svc.ctx, token=body.token, name=body.name, password=body.password
@@ -73,16 +71,22 @@ async def me(principal: CurrentPrincipal) -> MeOut:
     match principal:
         case CustomerPrincipal():
             return MeOut(
-                kind="customer", id=principal.customer_id, name=principal.display_name,
+                kind="customer",
+                id=principal.customer_id,
+                name=principal.display_name,
                 email_verified=principal.email_verified,
             )
         case AgentPrincipal():
             return MeOut(
-                kind="agent", id=principal.agent_id, name=principal.name,
+                kind="agent",
+                id=principal.agent_id,
+                name=principal.name,
                 companies={str(c): r.value for c, r in principal.roles.items()},
             )
         case TokenPrincipal():
             return MeOut(
-                kind="token", id=principal.token_id, name=principal.name,
+                kind="token",
+                id=principal.token_id,
+                name=principal.name,
                 companies={str(principal.company_id): "admin"},
             )

@@ -46,8 +46,7 @@ async def staff(slug: Slug, svc: Svc, principal: CurrentPrincipal) -> StaffOut:
     _, teams, team_members, members = await queries.company_staff(svc.ctx, principal, slug)
     return StaffOut(
         teams=[
-            TeamOut(id=t.id, name=t.name, agent_ids=list(team_members.get(t.id, [])))
-            for t in teams
+            TeamOut(id=t.id, name=t.name, agent_ids=list(team_members.get(t.id, []))) for t in teams
         ],
         agents=[
             AgentOut(id=a.id, name=a.name, role=m.role, active=m.active and a.active)
@@ -61,7 +60,9 @@ async def staff(slug: Slug, svc: Svc, principal: CurrentPrincipal) -> StaffOut:
     status_code=status.HTTP_201_CREATED,
     summary="Invite an agent by email (admins)",
 )
-async def invite(slug: Slug, body: InviteIn, svc: Svc, principal: CurrentPrincipal) -> InvitationOut:
+async def invite(
+    slug: Slug, body: InviteIn, svc: Svc, principal: CurrentPrincipal
+) -> InvitationOut:
     await accounts.check_invite_agent(
         svc.ctx, principal, company_slug=slug, email=body.email, role=body.role
     )
@@ -76,7 +77,9 @@ async def list_tokens(slug: Slug, svc: Svc, principal: CurrentPrincipal) -> list
 @router.post(
     "/{slug}/tokens", status_code=status.HTTP_201_CREATED, summary="Create an API token (admins)"
 )
-async def create_token(slug: Slug, body: TokenIn, svc: Svc, principal: CurrentPrincipal) -> NewTokenOut:
+async def create_token(
+    slug: Slug, body: TokenIn, svc: Svc, principal: CurrentPrincipal
+) -> NewTokenOut:
     token, secret = await tokens.check_create_token(
         svc.ctx, principal, company_slug=slug, name=body.name
     )

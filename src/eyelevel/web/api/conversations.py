@@ -82,9 +82,7 @@ async def list_conversations(
     return ConversationPage(items=items, next_cursor=next_cursor)
 
 
-@router.post(
-    "", status_code=status.HTTP_201_CREATED, summary="Start a conversation (customers)"
-)
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Start a conversation (customers)")
 async def start(body: StartConversationIn, svc: Svc, principal: CurrentPrincipal) -> StartedOut:
     started = await conv_actions.check_start_conversation(
         svc.ctx,
@@ -194,5 +192,3 @@ async def mark_read(
         svc.ctx, principal, ConversationId(conversation_id), seq=body.seq
     )
     return ReadOut(moved=moved)
-
-

@@ -1,0 +1,202 @@
+"""The command line: ``eyelevel serve | demo | migrate | worker | company | agent | token | bench``.
+
+Settings come from ``EYELEVEL_*`` environment variables (see ``eyelevel.config.Settings``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+
+from eyelevel import logs
+from eyelevel.app import Runtime, build_runtime, create_app, migrate
+from eyelevel.config import Settings
+from eyelevel.core.actions import operator
+from eyelevel.core.entities import Company, Role
+from eyelevel.core.errors import DomainError
+from eyelevel.jobs.worker import Worker, handlers
+
+cli = typer.Typer(
+    help="eyelevel: customer service at eye level. Settings come from EYELEVEL_* variables.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+company_cli = typer.Typer(help="Manage companies.", no_args_is_help=True)
+agent_cli = typer.Typer(help="Manage agents.", no_args_is_help=True)
+token_cli = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
+cli.add_typer(company_cli, name="company")
+cli.add_typer(agent_cli, name="agent")
+cli.add_typer(token_cli, name="token")
+console = Console()
+T = TypeVar("T")
+
+Host = Annotated[str, typer.Option(help="Interface to listen on.")]
+Port = Annotated[int, typer.Option(help="Port to listen on.")]
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    logs.configure(settings.log_level)
+    return settings
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,  # the app logs route templates, never paths with ids or tokens
+        ws_max_size=1 << 20,
+        timeout_graceful_shutdown=10,
+        proxy_headers=False,
+    )
+
+
+@cli.command()
+def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Migrate the database and serve the API and WebSocket (SIGTERM stops gracefully)."""
+    settings = _settings()
+    migrate(settings)
+    _serve(settings, host, port)
+
+
+@cli.command()
+def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Migrate, seed demo data (idempotent), print the logins, and serve."""
+    from eyelevel.demo import DEMO_PASSWORD, seed
+
+    settings = _settings()
+    migrate(settings)
+
+    async def run_seed() -> list[tuple[str, str, str, str]]:
+        rt = build_runtime(settings)
+        await rt.start()
+        try:
+            return [(x.who, x.kind, x.email, x.role) for x in await seed(rt.ctx)]
+        finally:
+            await rt.close()
+
+    logins = asyncio.run(run_seed())
+    table = Table(title=f"eyelevel demo — password for everyone: {DEMO_PASSWORD}")
+    for column in ("who", "signs in as", "email", "role"):
+        table.add_column(column)
+    for row in logins:
+        table.add_row(*row)
+    console.print(table)
+    console.print(f"API docs: http://{host}:{port}/api/v1/docs")
+    _serve(settings, host, port)
+
+
+@cli.command("migrate")
+def migrate_cmd() -> None:
+    """Bring the database schema up to date."""
+    migrate(_settings())
+    console.print("database is up to date")
+
+
+@cli.command()
+def worker() -> None:
+    """Run background jobs (mail) without serving HTTP; stops on SIGTERM/SIGINT."""
+    settings = _settings()
+    migrate(settings)
+
+    async def run() -> None:
+        rt = build_runtime(settings)
+        await rt.start()
+        task = asyncio.create_task(Worker(rt.ctx, handlers(rt.mailer)).run_forever())
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, task.cancel)
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        finally:
+            await rt.close()
+
+    asyncio.run(run())
+
+
+def _run_action(coro_factory: Callable[[Runtime], Awaitable[T]]) -> T:
+    settings = _settings()
+    migrate(settings)
+
+    async def run() -> T:
+        rt = build_runtime(settings)
+        await rt.start()
+        try:
+            return await coro_factory(rt)
+        finally:
+            await rt.close()
+
+    try:
+        return asyncio.run(run())
+    except DomainError as exc:
+        console.print(f"[red]error[/red] {exc.code.value}: {exc.detail}")
+        raise typer.Exit(2) from None
+
+
+@company_cli.command("create")
+def company_create(
+    slug: Annotated[str, typer.Argument(help="URL name, e.g. beispiel")],
+    name: Annotated[str, typer.Argument(help="Display name, e.g. 'Beispiel GmbH'")],
+    phone: Annotated[str, typer.Option(help="Phone number shown on the company card.")] = "",
+    timezone: Annotated[str, typer.Option(help="IANA time zone.")] = "Europe/Berlin",
+    description: Annotated[str, typer.Option(help="Short description.")] = "",
+) -> None:
+    """Create a company (does nothing if the slug exists)."""
+
+    async def act(rt: Runtime) -> tuple[Company, bool]:
+        return await operator.ensure_company(
+            rt.ctx, slug=slug, name=name, phone=phone, timezone=timezone, description=description
+        )
+
+    company, created = _run_action(act)
+    console.print(f"{'created' if created else 'exists'}: {company.slug} ({company.name})")
+
+
+@agent_cli.command("invite")
+def agent_invite(
+    company: Annotated[str, typer.Argument(help="Company slug.")],
+    email: Annotated[str, typer.Argument(help="The agent's email address.")],
+    role: Annotated[Role, typer.Option(help="agent, lead or admin.")] = Role.AGENT,
+) -> None:
+    """Invite an agent: mails the invitation and prints its link (valid 7 days)."""
+
+    async def act(rt: Runtime) -> str:
+        token = await operator.operator_invite(rt.ctx, company_slug=company, email=email, role=role)
+        await Worker(rt.ctx, handlers(rt.mailer)).run_once()
+        return token
+
+    token = _run_action(act)
+    console.print(f"invitation link: {_settings().public_url}/app/invite?token={token}")
+
+
+@token_cli.command("create")
+def token_create(
+    company: Annotated[str, typer.Argument(help="Company slug.")],
+    name: Annotated[str, typer.Argument(help="What the token is for, e.g. 'CRM sync'.")],
+) -> None:
+    """Create an API token for a company; it is printed once and stored only as a hash."""
+
+    async def act(rt: Runtime) -> str:
+        return await operator.operator_create_token(rt.ctx, company_slug=company, name=name)
+
+    console.print(_run_action(act))
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()
