@@ -85,6 +85,14 @@ def _error(ref: str | None, code: ErrorCode, detail: str) -> str:
     return _dump({"type": "error", "ref": ref, "code": code.value, "detail": detail})
 
 
+async def _refuse(websocket: WebSocket, code: int) -> None:
+    """Close with an application code. Closing before accept would reject the handshake with
+    HTTP 403, which a browser cannot tell apart from a network error; the code tells the client
+    not to retry blindly. Nothing is sent before the close."""
+    await websocket.accept()
+    await websocket.close(code=code)
+
+
 @router.websocket("/ws")
 async def socket(websocket: WebSocket) -> None:
     svc = ws_services(websocket)
@@ -92,7 +100,7 @@ async def socket(websocket: WebSocket) -> None:
     cookie = websocket.cookies.get(SESSION_COOKIE)
     authorization = websocket.headers.get("authorization")
     if authorization is None and origin is not None and origin not in svc.origins:
-        await websocket.close(code=CLOSE_FORBIDDEN_ORIGIN)
+        await _refuse(websocket, CLOSE_FORBIDDEN_ORIGIN)
         return
     try:
         caller = await resolve(
@@ -106,7 +114,7 @@ async def socket(websocket: WebSocket) -> None:
     except DomainError:
         caller = None
     if caller is None or caller.principal is None:
-        await websocket.close(code=CLOSE_UNAUTHENTICATED)
+        await _refuse(websocket, CLOSE_UNAUTHENTICATED)
         return
     since_raw = websocket.query_params.get("since")
     since: int | None = None
