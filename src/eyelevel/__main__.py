@@ -47,8 +47,15 @@ def _settings() -> Settings:
     return settings
 
 
+def _stopped(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def _serve(settings: Settings, host: str, port: int) -> None:
     app = create_app(settings)
+    # uvicorn shuts down gracefully on SIGTERM and then raises the signal again, which would end
+    # the process "killed by SIGTERM" (status 143); a requested stop is a clean exit: status 0
+    signal.signal(signal.SIGTERM, _stopped)
     uvicorn.run(
         app,
         host=host,

@@ -43,13 +43,15 @@ class LimitsAndMetrics:
         started = time.perf_counter()
         status = 500
         received = 0
+        too_large = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > MAX_BODY_BYTES:
+                    too_large = True
                     raise _TooLarge
             return message
 
@@ -57,6 +59,8 @@ class LimitsAndMetrics:
 
         async def tracking_send(message: Message) -> None:
             nonlocal status, response_started
+            if too_large and not response_started:
+                return  # FastAPI turns the unreadable body into a 400; it is answered with 413
             if message["type"] == "http.response.start":
                 status = message["status"]
                 response_started = True
@@ -64,6 +68,8 @@ class LimitsAndMetrics:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
+            if too_large:
+                raise _TooLarge
         except _TooLarge:
             if not response_started:
                 status = 413

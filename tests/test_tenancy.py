@@ -1,0 +1,1023 @@
+"""Tenant isolation: every route × every role × the other party's objects → nothing crosses.
+
+The matrix below names every route of the app (REST and WebSocket) and how an outsider calls it
+with another tenant's or another customer's ids. The sweep runs each call as each role and
+demands the outsider's answer: 404 ``not_found`` that reads exactly like the answer for an id
+that does not exist (never 403, which would confirm existence), 401 for anonymous callers and
+revoked tokens. After every write attempt the legitimate owners re-read their data and nothing
+may have moved; sockets held open by every role during the sweep may not carry a frame about
+anything they could not read. ``test_every_route_is_in_the_matrix`` fails when a route is added
+without a row here. Body fields such as ``company_id``, ``customer_id``, ``role`` or ``kind``
+are refused (the request schemas forbid unknown fields), so they can never move data.
+
+One world per test (two companies, their staff, two customers, tokens) keeps it fast; the
+sweeps collect every violation and assert the list is empty, so a failure names them all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import tempfile
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import websockets
+from fastapi import FastAPI
+from starlette.routing import BaseRoute, Mount, WebSocketRoute
+
+from eyelevel.app import create_app
+from eyelevel.config import Settings
+from eyelevel.core.actions import operator
+from eyelevel.core.entities import Company, Role
+from tests.harness import PASSWORD, Client, Server, Socket
+
+GHOST = 987_654_321  # an id no object has
+GHOST_SLUG = "no-such-company"
+
+# -- roles -------------------------------------------------------------------------------------
+
+ROLES = (
+    "anonymous",
+    "customer_a",
+    "customer_b",
+    "agent_a",
+    "admin_a",
+    "agent_b",
+    "admin_b",
+    "token_a",
+    "revoked_token_a",
+)
+UNAUTHENTICATED = frozenset({"anonymous", "revoked_token_a"})
+CUSTOMERS = frozenset({"customer_a", "customer_b"})
+STAFF = frozenset({"agent_a", "admin_a", "agent_b", "admin_b", "token_a"})
+ADMIN_LEVEL = frozenset({"admin_a", "admin_b", "token_a"})  # a token acts as its company's admin
+
+# -- what an outsider gets ---------------------------------------------------------------------
+
+REFUSED = "refused"  # 404 not_found, indistinguishable from a missing id
+INVALID = "invalid"  # 422: an extra body field is refused before anything happens
+FORBIDDEN = "forbidden"  # 403 from a rule about the caller's kind, decided before any lookup
+
+
+@dataclass(frozen=True)
+class Target:
+    """The other party's objects, as one outsider would address them."""
+
+    label: str
+    slug: str
+    company_id: int
+    conversation_id: int
+    customer_id: int
+    agent_id: int
+    team_id: int
+    token_id: int
+    keep_slug: bool = False  # the caller's own company, with a foreign token id
+
+    def ghost(self) -> Target:
+        """The same call aimed at objects that do not exist: the outsider's answer must match."""
+        return replace(
+            self,
+            label=f"ghost of {self.label}",
+            slug=self.slug if self.keep_slug else GHOST_SLUG,
+            conversation_id=GHOST,
+            token_id=GHOST,
+        )
+
+
+@dataclass(frozen=True)
+class Req:
+    method: str
+    path: str
+    json: Any = None
+    params: dict[str, Any] | None = None
+    expect: str = REFUSED
+    who: frozenset[str] | None = None  # roles this variant applies to (None: all)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Public:
+    """Reachable without a principal, by design. The reason is part of the review."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class OnObject:
+    """Addresses another party's object (``conversation``, ``company`` or ``token``)."""
+
+    on: str
+    build: Callable[[Target], list[Req]]
+
+
+@dataclass(frozen=True)
+class Scoped:
+    """Takes no object id: the principal is the scope. ``check`` judges each role's answer."""
+
+    build: Callable[[Target], list[Req]]
+    check: Callable[[Actor, Req, httpx.Response], str | None]
+    last: bool = False  # ends the caller's session: run after everything else
+
+
+@dataclass(frozen=True)
+class SocketRoute:
+    """The WebSocket: frames that address another party's conversation."""
+
+    frames: Callable[[Target], list[tuple[dict[str, Any], str, frozenset[str] | None]]]
+
+
+Entry = Public | OnObject | Scoped | SocketRoute
+
+
+# -- the actors of one world -------------------------------------------------------------------
+
+
+@dataclass
+class Actor:
+    role: str
+    client: Client
+    id: int = 0
+    member_of: frozenset[int] = frozenset()  # companies where the actor has a role
+    visible: frozenset[int] = frozenset()  # conversations the actor may read
+    companies_seen: frozenset[int] = frozenset()  # companies of those conversations
+    own_slug: str | None = None
+    socket: Socket | None = None
+
+
+@dataclass
+class Party:
+    key: str
+    company: Company
+    agent: Client
+    admin: Client
+    team_id: int
+    observer: Client  # an API token of the company: its legitimate view of its own data
+    spare_token_id: int  # a live token of the company, the target of revoke attempts
+    customer: Client  # the customer who writes to this company (in conversation ``key``)
+    customer_observer: Client  # a second session of that customer
+
+
+@dataclass
+class World:
+    server: Server
+    parties: dict[str, Party]
+    conversations: dict[str, int]  # "a", "b", "ba" → id
+    conversation_company: dict[str, str]  # conversation key → party key
+    actors: dict[str, Actor]
+    customer_sockets: list[Socket] = field(default_factory=list)
+
+    def conv_target(self, key: str) -> Target:
+        party = self.parties[self.conversation_company[key]]
+        return Target(
+            label=f"conversation {key}",
+            slug=party.company.slug,
+            company_id=party.company.id,
+            conversation_id=self.conversations[key],
+            customer_id=self.customer_of(key),
+            agent_id=party.admin.id,
+            team_id=party.team_id,
+            token_id=party.spare_token_id,
+        )
+
+    def company_target(self, key: str) -> Target:
+        party = self.parties[key]
+        return Target(
+            label=f"company {key}",
+            slug=party.company.slug,
+            company_id=party.company.id,
+            conversation_id=self.conversations[key],
+            customer_id=self.customer_of(key),
+            agent_id=party.admin.id,
+            team_id=party.team_id,
+            token_id=party.spare_token_id,
+        )
+
+    def customer_of(self, conv_key: str) -> int:
+        return self.actors["customer_a" if conv_key == "a" else "customer_b"].id
+
+    def targets(self, actor: Actor, on: str) -> list[Target]:
+        """The objects ``actor`` must not reach, for a route addressing ``on``."""
+        if actor.role in UNAUTHENTICATED:
+            # even the revoked token's own company stays shut
+            return [self.conv_target("a") if on == "conversation" else self.company_target("a")]
+        if on == "conversation":
+            return [
+                self.conv_target(k)
+                for k, cid in self.conversations.items()
+                if cid not in actor.visible
+            ]
+        foreign = [
+            self.company_target(k)
+            for k, p in self.parties.items()
+            if p.company.id not in actor.member_of
+        ]
+        if on == "token" and actor.role in ADMIN_LEVEL and actor.own_slug is not None:
+            # own company in the path, the other company's token id in it
+            foreign += [
+                replace(t, label=f"{t.label}'s token via own company", slug=actor.own_slug,
+                        keep_slug=True)
+                for t in list(foreign)
+            ]
+        return foreign
+
+
+# -- the matrix --------------------------------------------------------------------------------
+
+API = "/api/v1"
+
+
+def _conv(t: Target, rest: str = "") -> str:
+    return f"{API}/conversations/{t.conversation_id}{rest}"
+
+
+def _company(t: Target, rest: str = "") -> str:
+    return f"{API}/companies/{t.slug}{rest}"
+
+
+def _extra(label: str) -> str:
+    return f"extra field {label}"
+
+
+def _check_me(actor: Actor, req: Req, r: httpx.Response) -> str | None:
+    if actor.role in UNAUTHENTICATED:
+        return _expect_status(r, 401, "unauthenticated")
+    if r.status_code != 200:
+        return f"expected 200, got {r.status_code} {r.text[:200]}"
+    me = r.json()
+    if me["id"] != actor.id:
+        return f"/auth/me names id {me['id']}, not the caller {actor.id}"
+    seen = {int(c) for c in me.get("companies", {})}
+    if not seen <= actor.member_of:
+        return f"/auth/me lists companies {sorted(seen)} beyond {sorted(actor.member_of)}"
+    return None
+
+
+def _check_list(actor: Actor, req: Req, r: httpx.Response) -> str | None:
+    if actor.role in UNAUTHENTICATED:
+        return _expect_status(r, 401, "unauthenticated")
+    if r.status_code != 200:
+        return f"expected 200, got {r.status_code} {r.text[:200]}"
+    items = r.json()["items"]
+    ids = {c["id"] for c in items}
+    if not ids <= actor.visible:
+        return f"listed foreign conversations {sorted(ids - actor.visible)}"
+    if actor.role in CUSTOMERS and any(
+        (c.get("last_message") or {}).get("kind") == "note" for c in items
+    ):
+        return "a private note reached a customer as last_message"
+    if not req.params and ids != actor.visible:
+        # the positive control: without filters the caller sees all of its own
+        return f"listed {sorted(ids)}, expected own {sorted(actor.visible)}"
+    return None
+
+
+def _check_logout(actor: Actor, req: Req, r: httpx.Response) -> str | None:
+    if actor.role == "revoked_token_a":
+        return _expect_status(r, 401, "unauthenticated")
+    return None if r.status_code == 204 else f"expected 204, got {r.status_code} {r.text[:200]}"
+
+
+def _future() -> str:
+    return (datetime.now(UTC) + timedelta(days=2)).isoformat()
+
+
+MATRIX: dict[tuple[str, str], Entry] = {
+    # -- accounts --------------------------------------------------------------------------
+    ("POST", f"{API}/auth/signup"): Public(
+        "creates a new customer account: no principal, no object id; its body is a closed "
+        "schema (see test_body_fields_never_move_data)"
+    ),
+    ("POST", f"{API}/auth/verify"): Public("the mailed verification token is the credential"),
+    ("POST", f"{API}/auth/login"): Public("exchanges email and password for a session"),
+    ("POST", f"{API}/auth/accept-invitation"): Public(
+        "the mailed invitation token is the credential and names its company"
+    ),
+    ("POST", f"{API}/auth/logout"): Scoped(
+        build=lambda t: [Req("POST", f"{API}/auth/logout")], check=_check_logout, last=True
+    ),
+    ("GET", f"{API}/auth/me"): Scoped(
+        build=lambda t: [Req("GET", f"{API}/auth/me")], check=_check_me
+    ),
+    # -- companies -------------------------------------------------------------------------
+    ("GET", f"{API}/companies"): Public("the public directory: names and cards only"),
+    ("GET", f"{API}/companies/{{slug}}"): Public("a company's public card (no ids, no staff)"),
+    ("GET", f"{API}/companies/{{slug}}/staff"): OnObject(
+        "company", lambda t: [Req("GET", _company(t, "/staff"))]
+    ),
+    ("POST", f"{API}/companies/{{slug}}/invitations"): OnObject(
+        "company",
+        lambda t: [
+            Req("POST", _company(t, "/invitations"),
+                {"email": f"intruder-{uuid.uuid4().hex[:8]}@example.com", "role": "admin"}),
+            Req("POST", _company(t, "/invitations"),
+                {"email": "x@example.com", "company_id": t.company_id}, expect=INVALID,
+                note=_extra("company_id")),
+        ],
+    ),
+    ("GET", f"{API}/companies/{{slug}}/tokens"): OnObject(
+        "company", lambda t: [Req("GET", _company(t, "/tokens"))]
+    ),
+    ("POST", f"{API}/companies/{{slug}}/tokens"): OnObject(
+        "company",
+        lambda t: [
+            Req("POST", _company(t, "/tokens"), {"name": "intruder"}),
+            Req("POST", _company(t, "/tokens"), {"name": "x", "company_id": t.company_id},
+                expect=INVALID, note=_extra("company_id")),
+        ],
+    ),
+    ("DELETE", f"{API}/companies/{{slug}}/tokens/{{token_id}}"): OnObject(
+        "token", lambda t: [Req("DELETE", _company(t, f"/tokens/{t.token_id}"))]
+    ),
+    # -- conversations ---------------------------------------------------------------------
+    ("GET", f"{API}/conversations"): Scoped(
+        build=lambda t: [
+            Req("GET", f"{API}/conversations"),
+            Req("GET", f"{API}/conversations", params={"company_id": t.company_id}),
+            Req("GET", f"{API}/conversations", params={"owner": f"agent:{t.agent_id}"}),
+            Req("GET", f"{API}/conversations", params={"owner": f"team:{t.team_id}"}),
+            Req("GET", f"{API}/conversations", params={"owner": "unassigned"}),
+            Req("GET", f"{API}/conversations", params={"status": "open", "limit": 200}),
+            # unknown parameters are ignored, so they cannot widen the scope either
+            Req("GET", f"{API}/conversations", params={"customer_id": t.customer_id}),
+        ],
+        check=_check_list,
+    ),
+    ("POST", f"{API}/conversations"): OnObject(
+        "company",
+        lambda t: [
+            Req("POST", f"{API}/conversations",
+                {"company": t.slug, "body": "Hallo", "customer_id": t.customer_id},
+                expect=INVALID, note=_extra("customer_id")),
+            Req("POST", f"{API}/conversations",
+                {"company": t.slug, "body": "Hallo", "company_id": t.company_id},
+                expect=INVALID, note=_extra("company_id")),
+            # staff cannot open a conversation on a customer's behalf, whatever the company
+            Req("POST", f"{API}/conversations", {"company": t.slug, "body": "Hallo"},
+                expect=FORBIDDEN, who=STAFF),
+        ],
+    ),
+    ("GET", f"{API}/conversations/{{conversation_id}}"): OnObject(
+        "conversation", lambda t: [Req("GET", _conv(t))]
+    ),
+    ("GET", f"{API}/conversations/{{conversation_id}}/messages"): OnObject(
+        "conversation",
+        lambda t: [
+            Req("GET", _conv(t, "/messages")),
+            Req("GET", _conv(t, "/messages"), params={"before_seq": 100, "limit": 200}),
+        ],
+    ),
+    ("POST", f"{API}/conversations/{{conversation_id}}/messages"): OnObject(
+        "conversation",
+        lambda t: [
+            Req("POST", _conv(t, "/messages"), {"body": "intrusion", "client_id": "x-1"}),
+            Req("POST", _conv(t, "/messages"), {"body": "intrusion", "note": True}, who=STAFF),
+            Req("POST", _conv(t, "/messages"),
+                {"body": "intrusion", "kind": "agent", "author": {"type": "agent", "name": "X"}},
+                expect=INVALID, note=_extra("kind, author")),
+        ],
+    ),
+    ("POST", f"{API}/conversations/{{conversation_id}}/assignment"): OnObject(
+        "conversation",
+        lambda t: [
+            Req("POST", _conv(t, "/assignment"), {"agent_id": t.agent_id}),
+            Req("POST", _conv(t, "/assignment"), {"team_id": t.team_id}),
+            Req("POST", _conv(t, "/assignment"), {}, note="unassign"),
+        ],
+    ),
+    ("POST", f"{API}/conversations/{{conversation_id}}/status"): OnObject(
+        "conversation",
+        lambda t: [
+            Req("POST", _conv(t, "/status"), {"status": "resolved"}),
+            Req("POST", _conv(t, "/status"), {"status": "snoozed", "snoozed_until": _future()},
+                who=STAFF),
+        ],
+    ),
+    ("POST", f"{API}/conversations/{{conversation_id}}/read"): OnObject(
+        "conversation",
+        lambda t: [
+            Req("POST", _conv(t, "/read"), {"seq": 3}),
+            Req("POST", _conv(t, "/read"), {"seq": 3, "reader": "customer"}, expect=INVALID,
+                note=_extra("reader")),
+        ],
+    ),
+    ("WS", f"{API}/ws"): SocketRoute(
+        lambda t: [
+            ({"type": "send", "conversation_id": t.conversation_id, "body": "intrusion",
+              "client_id": "ws-x"}, REFUSED, None),
+            ({"type": "send", "conversation_id": t.conversation_id, "body": "intrusion",
+              "note": True}, REFUSED, STAFF),
+            ({"type": "read", "conversation_id": t.conversation_id, "seq": 3}, REFUSED, None),
+            ({"type": "typing", "conversation_id": t.conversation_id}, REFUSED, None),
+            ({"type": "typing", "conversation_id": t.conversation_id, "private": True},
+             REFUSED, STAFF),
+            ({"type": "send", "conversation_id": t.conversation_id, "body": "intrusion",
+              "company_id": t.company_id}, INVALID, None),
+            ({"type": "read", "conversation_id": t.conversation_id, "seq": 3,
+              "customer_id": t.customer_id}, INVALID, None),
+        ]
+    ),
+    # -- operations, docs and mail-link pages ----------------------------------------------
+    ("GET", "/healthz"): Public("liveness probe, constant answer"),
+    ("GET", "/readyz"): Public("readiness probe: dependency names and up/down only"),
+    ("GET", "/metrics"): Public(
+        "Prometheus text: counters by route template, no ids or tenant data "
+        "(restrict at the proxy)"
+    ),
+    ("GET", f"{API}/openapi.json"): Public("the API description"),
+    ("HEAD", f"{API}/openapi.json"): Public("the API description"),
+    ("GET", f"{API}/docs"): Public("Swagger UI page"),
+    ("MOUNT", f"{API}/docs-assets"): Public("Swagger UI's static files"),
+    ("GET", "/verify"): Public("HTML form for the mailed verification link; token is the key"),
+    ("POST", "/verify"): Public("submits that form; the token is the credential"),
+    ("GET", "/app/invite"): Public("HTML form for the mailed invitation link"),
+    ("POST", "/app/invite"): Public("submits that form; the invitation token is the credential"),
+}
+
+
+# -- the meta-test -----------------------------------------------------------------------------
+
+
+def _app_routes(app: FastAPI) -> list[tuple[BaseRoute, str, set[str] | None]]:
+    """(route, path, methods) for every route, including those of included routers."""
+    try:  # FastAPI ≥ 0.13x keeps included routers lazily; this walks them
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # pragma: no cover - older FastAPI lists routes flat
+        return [(r, getattr(r, "path", ""), getattr(r, "methods", None)) for r in app.routes]
+    return [
+        (rc.original_route, rc.path or "", rc.methods) for rc in iter_route_contexts(app.routes)
+    ]
+
+
+def route_keys(app: FastAPI) -> set[tuple[str, str]]:
+    keys: set[tuple[str, str]] = set()
+    for route, path, methods in _app_routes(app):
+        if isinstance(route, Mount):
+            keys.add(("MOUNT", path))
+        elif isinstance(route, WebSocketRoute) or type(route).__name__ == "APIWebSocketRoute":
+            keys.add(("WS", path))
+        else:
+            assert methods, f"route {path} ({type(route).__name__}) has no methods"
+            keys |= {(m, path) for m in methods}
+    return keys
+
+
+def test_every_route_is_in_the_matrix() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp}/routes.db", data_dir=Path(tmp))
+        keys = route_keys(create_app(settings))
+    missing = sorted(keys - MATRIX.keys())
+    stale = sorted(MATRIX.keys() - keys)
+    assert not missing, (
+        "routes missing from the tenancy matrix in tests/test_tenancy.py (add a row that calls "
+        "them with the other party's ids, or mark them Public with a reason): "
+        + ", ".join(f"{m} {p}" for m, p in missing)
+    )
+    assert not stale, "matrix rows for routes the app no longer has: " + ", ".join(
+        f"{m} {p}" for m, p in stale
+    )
+    assert all(e.reason.strip() for e in MATRIX.values() if isinstance(e, Public))
+
+
+# -- building the world with real actions ------------------------------------------------------
+
+
+async def _login(server: Server, kind: str, email: str) -> Client:
+    c = server.client(kind)
+    r = await c.post(f"{API}/auth/login", {"kind": kind, "email": email, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return c
+
+
+async def _token_id(admin: Client, slug: str, name: str) -> int:
+    r = await admin.get(f"{API}/companies/{slug}/tokens")
+    assert r.status_code == 200, r.text
+    return int(next(t["id"] for t in r.json() if t["name"] == name))
+
+
+async def _ok(r: httpx.Response, status: int = 200) -> dict[str, Any]:
+    assert r.status_code == status, r.text
+    return dict(r.json()) if r.content else {}
+
+
+async def build_world(server: Server) -> World:
+    companies = {"a": await server.company("acme", "Acme AG"), "b": await server.company("bolt")}
+    emails = {k: f"kunde-{k}-{uuid.uuid4().hex[:6]}@example.org" for k in companies}
+    customers = {k: await server.customer(emails[k], name=f"Kim {k.upper()}") for k in companies}
+    parties: dict[str, Party] = {}
+    for k, company in companies.items():
+        agent = await server.agent(company, name=f"Anna {k.upper()}")
+        admin = await server.agent(company, role=Role.ADMIN, name=f"Otto {k.upper()}")
+        team = await operator.ensure_team(server.runtime.ctx, company, f"Support {k.upper()}")
+        observer = await server.token_client(company, name="observer")
+        await server.token_client(company, name="spare")
+        parties[k] = Party(
+            key=k, company=company, agent=agent, admin=admin, team_id=team.id, observer=observer,
+            spare_token_id=await _token_id(admin, company.slug, "spare"),
+            customer=customers[k],
+            customer_observer=await _login(server, "customer", emails[k]),
+        )
+    token_a = await server.token_client(companies["a"], name="crm-a")
+    revoked = await server.token_client(companies["a"], name="revoked-a")
+    revoked_id = await _token_id(parties["a"].admin, "acme", "revoked-a")
+    await _ok(await parties["a"].admin.delete(f"{API}/companies/acme/tokens/{revoked_id}"), 204)
+
+    # conversations with history: replies, a private note, an owner, read markers
+    convs: dict[str, int] = {}
+    for k, p in parties.items():
+        started = await p.customer.start_conversation(p.company.slug, f"Frage an {k.upper()}")
+        cid = convs[k] = started["conversation"]["id"]
+        await _ok(await p.agent.send(cid, "Wir kümmern uns."), 201)
+        await _ok(await p.agent.send(cid, "intern: Kunde ist VIP", note=True), 201)
+        await _ok(await p.agent.post(_conv_path(cid, "/assignment"), {"agent_id": p.agent.id}))
+        await _ok(await p.customer.post(_conv_path(cid, "/read"), {"seq": 1}))
+        await _ok(await p.agent.post(_conv_path(cid, "/read"), {"seq": 1}))
+    # customer B also writes to company A: the same company's customers must stay apart
+    started = await customers["b"].start_conversation("acme", "Zweite Frage, an A")
+    convs["ba"] = started["conversation"]["id"]
+    conv_company = {"a": "a", "b": "b", "ba": "a"}
+
+    def company_convs(k: str) -> frozenset[int]:
+        return frozenset(cid for ck, cid in convs.items() if conv_company[ck] == k)
+
+    actors: dict[str, Actor] = {"anonymous": Actor("anonymous", server.client())}
+    actors["revoked_token_a"] = Actor("revoked_token_a", revoked)
+    for k, p in parties.items():
+        own = frozenset({p.company.id})
+        for role, c in ((f"agent_{k}", p.agent), (f"admin_{k}", p.admin)):
+            actors[role] = Actor(role, c, c.id, own, company_convs(k), own, p.company.slug)
+    a = parties["a"]
+    me = await _ok(await token_a.get(f"{API}/auth/me"))
+    actors["token_a"] = Actor(
+        "token_a", token_a, me["id"], frozenset({a.company.id}), company_convs("a"),
+        frozenset({a.company.id}), "acme",
+    )
+    actors["customer_a"] = Actor(
+        "customer_a", customers["a"], customers["a"].id, frozenset(), frozenset({convs["a"]}),
+        frozenset({a.company.id}),
+    )
+    actors["customer_b"] = Actor(
+        "customer_b", customers["b"], customers["b"].id, frozenset(),
+        frozenset({convs["b"], convs["ba"]}),
+        frozenset({a.company.id, parties["b"].company.id}),
+    )
+    assert set(actors) == set(ROLES)
+    return World(server, parties, convs, conv_company, actors)
+
+
+def _conv_path(cid: int, rest: str = "") -> str:
+    return f"{API}/conversations/{cid}{rest}"
+
+
+# -- the legitimate owners' view, to prove nothing moved ---------------------------------------
+
+
+async def snapshot(w: World) -> dict[str, Any]:
+    """Everything an attack could change, read by the legitimate owners."""
+    reads: dict[str, tuple[Client, str]] = {}
+    for k, p in w.parties.items():
+        slug = p.company.slug
+        reads[f"{k}: conversation list"] = (p.observer, f"{API}/conversations?limit=200")
+        reads[f"{k}: tokens"] = (p.observer, f"{API}/companies/{slug}/tokens")
+        reads[f"{k}: staff"] = (p.observer, f"{API}/companies/{slug}/staff")
+        reads[f"customer {k}: conversation list"] = (
+            p.customer_observer, f"{API}/conversations?limit=200"
+        )
+    for ck, cid in w.conversations.items():
+        staff = w.parties[w.conversation_company[ck]].observer
+        cust = w.parties["a" if ck == "a" else "b"].customer_observer
+        reads[f"conversation {ck}"] = (staff, _conv_path(cid))
+        reads[f"conversation {ck} messages"] = (staff, _conv_path(cid, "/messages?limit=200"))
+        reads[f"conversation {ck} as its customer"] = (cust, _conv_path(cid))
+    responses = await asyncio.gather(*(c.get(path) for c, path in reads.values()))
+    snap: dict[str, Any] = {}
+    for name, r in zip(reads, responses, strict=True):
+        body: Any = r.json() if r.status_code == 200 else f"HTTP {r.status_code}"
+        if name.endswith("tokens") and isinstance(body, list):
+            body = [{k: v for k, v in t.items() if k != "last_used_at"} for t in body]
+        snap[name] = body
+    return snap
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    return [k for k in before if before[k] != after.get(k)]
+
+
+# -- judging one answer ------------------------------------------------------------------------
+
+
+def _code(r: httpx.Response) -> str | None:
+    try:
+        body = r.json()
+    except ValueError:
+        return None
+    return body.get("code") if isinstance(body, dict) else None
+
+
+def _expect_status(r: httpx.Response, status: int, code: str) -> str | None:
+    if r.status_code == status and _code(r) == code:
+        return None
+    return f"expected {status} {code}, got {r.status_code} {r.text[:200]}"
+
+
+def _judge(actor: Actor, req: Req, r: httpx.Response, ghost: httpx.Response | None) -> str | None:
+    if actor.role in UNAUTHENTICATED:
+        return _expect_status(r, 401, "unauthenticated")
+    if req.expect == INVALID:
+        problem = _expect_status(r, 422, "validation_error")
+        if problem is None and not any(
+            e.get("type") == "extra_forbidden" for e in r.json().get("errors", [])
+        ):
+            problem = f"422 but not for the extra field: {r.text[:200]}"
+        return problem
+    if req.expect == FORBIDDEN:
+        return _expect_status(r, 403, "forbidden")
+    problem = _expect_status(r, 404, "not_found")
+    if problem is None and ghost is not None:
+        seen = (r.status_code, r.json().get("code"), r.json().get("detail"))
+        missing = (ghost.status_code, _code(ghost), ghost.json().get("detail") if ghost.content else None)
+        if seen != missing:
+            problem = f"answer {seen} differs from a missing object's {missing}: existence leaks"
+    return problem
+
+
+def _describe(actor: Actor, req: Req, target: Target | None) -> str:
+    params = f"?{req.params}" if req.params else ""
+    body = f" {req.json}" if req.json is not None else ""
+    on = f" → {target.label}" if target else ""
+    note = f" ({req.note})" if req.note else ""
+    return f"{actor.role}: {req.method} {req.path}{params}{body}{on}{note}"
+
+
+def _send(c: Client, req: Req) -> Any:
+    return c.http.request(req.method, req.path, json=req.json, params=req.params)
+
+
+def _template_matches(template: str, path: str) -> bool:
+    pattern = re.sub(r"\\\{[a-z_]+\\\}", r"[^/]+", re.escape(template))
+    return re.fullmatch(pattern, path) is not None
+
+
+# -- sockets -----------------------------------------------------------------------------------
+
+CONTROL = frozenset({"hello", "ack", "error", "ping", "pong", "resync_required"})
+
+
+def foreign_frame(actor: Actor, frame: dict[str, Any]) -> bool:
+    """True when the frame concerns a conversation or company the actor may not read."""
+    if frame.get("type") in CONTROL:
+        return False
+    data = frame.get("data") or {}
+    conv = data.get("conversation_id")
+    if conv is None and str(frame.get("type", "")).startswith("conversation."):
+        conv = data.get("id")
+    if conv is not None and conv not in actor.visible:
+        return True
+    company = data.get("company_id")
+    if company is not None and company not in actor.companies_seen:
+        return True
+    customer = data.get("customer_id")
+    return actor.role in CUSTOMERS and customer is not None and customer != actor.id
+
+
+async def _drain(sock: Socket, quiet: float = 0.25) -> list[dict[str, Any]]:
+    frames = [*sock.pending, *await sock.frames_until_quiet(quiet)]
+    sock.pending.clear()
+    return frames
+
+
+async def _connect_refused(server: Server, client: Client) -> str | None:
+    """An unauthenticated socket must be refused at the handshake with 401."""
+    try:
+        conn = await websockets.connect(server.ws_url, additional_headers=client.ws_headers())
+    except websockets.exceptions.InvalidStatus as exc:
+        status = exc.response.status_code
+        return None if status == 401 else f"handshake refused with HTTP {status}, expected 401"
+    frames = []
+    with contextlib.suppress(Exception):
+        frames.append(await asyncio.wait_for(conn.recv(), 1.0))
+    close_code = conn.close_code
+    await conn.close()
+    return f"socket was accepted (frames {frames}, close code {close_code}), expected HTTP 401"
+
+
+# -- the sweep ---------------------------------------------------------------------------------
+
+
+async def test_tenant_isolation_matrix(server: Server) -> None:
+    w = await build_world(server)
+    violations: list[str] = []
+    sockets: list[Socket] = []
+    try:
+        # every authenticated role listens from the start of the stream: the replay must
+        # carry nothing foreign, and neither may anything pushed live during the sweep
+        for actor in w.actors.values():
+            if actor.role not in UNAUTHENTICATED:
+                actor.socket = await actor.client.ws(since=0)
+                sockets.append(actor.socket)
+        observers = [
+            await c.ws() for p in w.parties.values() for c in (p.observer, p.customer_observer)
+        ]
+        sockets += observers
+        await _check_replay(w, violations)
+
+        baseline = await snapshot(w)
+        mails = len(server.mailer.sent)
+        attempts = await _rest_sweep(w, baseline, violations, last=False)
+        attempts += await _socket_sweep(w, baseline, violations)
+        for sock in observers:
+            violations += [f"observer socket got {f} during the sweep" for f in await _drain(sock)]
+        for actor in w.actors.values():
+            if actor.socket is not None:
+                violations += [
+                    f"{actor.role}'s socket got {f} during the sweep"
+                    for f in await _drain(actor.socket) if f.get("type") not in CONTROL
+                ]
+        await _live_traffic_stays_home(w, violations)
+        baseline = await snapshot(w)
+        attempts += await _rest_sweep(w, baseline, violations, last=True)
+        await asyncio.sleep(0.2)  # the worker sends mails in the background
+        if len(server.mailer.sent) != mails:
+            violations.append(
+                "mails sent during the sweep: " + ", ".join(m.to for m in server.mailer.sent[mails:])
+            )
+        assert attempts > 250, attempts
+    finally:
+        for sock in sockets:
+            await sock.close()
+    assert not violations, f"{len(violations)} tenancy violations:\n" + "\n".join(violations)
+
+
+async def _check_replay(w: World, violations: list[str]) -> None:
+    for actor in w.actors.values():
+        if actor.socket is None:
+            continue
+        frames = await _drain(actor.socket)
+        violations += [f"{actor.role}'s catch-up replay carried {f}" for f in frames
+                       if foreign_frame(actor, f)]
+        replayed = {
+            f["data"].get("conversation_id") for f in frames if f["type"] == "message.created"
+        }
+        if replayed != set(actor.visible):
+            violations.append(
+                f"{actor.role}'s replay covered conversations {sorted(replayed)}, "
+                f"expected own {sorted(actor.visible)}"
+            )
+
+
+async def _rest_sweep(
+    w: World, baseline: dict[str, Any], violations: list[str], *, last: bool
+) -> int:
+    attempts = 0
+    for (method, template), entry in MATRIX.items():
+        if isinstance(entry, Public | SocketRoute):
+            continue
+        if isinstance(entry, Scoped) and entry.last != last:
+            continue
+        if isinstance(entry, OnObject) and last:
+            continue
+        for role in ROLES:
+            actor = w.actors[role]
+            if isinstance(entry, Scoped):
+                foreign = w.targets(actor, "company")
+                plan = [(req, foreign[0]) for req in entry.build(foreign[0])]
+            else:
+                plan = [(req, t) for t in w.targets(actor, entry.on) for req in entry.build(t)]
+            for req, target in plan:
+                if req.who is not None and role not in req.who and role not in UNAUTHENTICATED:
+                    continue
+                assert req.method == method and _template_matches(template, req.path), (
+                    f"matrix row {method} {template} builds {req.method} {req.path}"
+                )
+                attempts += 1
+                r = await _send(actor.client, req)
+                if isinstance(entry, Scoped):
+                    problem = entry.check(actor, req, r)
+                else:
+                    ghost = None
+                    if req.expect == REFUSED and role not in UNAUTHENTICATED:
+                        ghost_req = entry.build(target.ghost())[entry.build(target).index(req)]
+                        ghost = await _send(actor.client, ghost_req)
+                    problem = _judge(actor, req, r, ghost)
+                if problem:
+                    violations.append(f"{_describe(actor, req, target)}: {problem}")
+                if method != "GET":
+                    changed = diff(baseline, await snapshot(w))
+                    if changed:
+                        violations.append(
+                            f"{_describe(actor, req, target)}: state moved: {', '.join(changed)}"
+                        )
+                        baseline = await snapshot(w)
+    return attempts
+
+
+async def _socket_sweep(w: World, baseline: dict[str, Any], violations: list[str]) -> int:
+    entry = MATRIX[("WS", f"{API}/ws")]
+    assert isinstance(entry, SocketRoute)
+    attempts = 0
+    for role in ROLES:
+        actor = w.actors[role]
+        if role in UNAUTHENTICATED:
+            attempts += 1
+            problem = await _connect_refused(w.server, actor.client)
+            if problem:
+                violations.append(f"{role}: WS {API}/ws: {problem}")
+            continue
+        sock = actor.socket
+        assert sock is not None
+        for target in w.targets(actor, "conversation"):
+            frames = entry.frames(target)
+            ghosts = entry.frames(target.ghost())
+            for i, (frame, expect, who) in enumerate(frames):
+                if who is not None and role not in who:
+                    continue
+                attempts += 1
+                what = f"{role}: WS {frame} → {target.label}"
+                reply = await _ws_call(sock, frame, f"{role}-{i}-{target.conversation_id}")
+                if expect == INVALID:
+                    if reply.get("type") != "error" or reply.get("code") != "validation_error":
+                        violations.append(f"{what}: expected error validation_error, got {reply}")
+                else:
+                    ghost = await _ws_call(sock, ghosts[i], f"{role}-{i}-ghost")
+                    if reply.get("type") != "error" or reply.get("code") != "not_found":
+                        violations.append(f"{what}: expected error not_found, got {reply}")
+                    elif (reply.get("code"), reply.get("detail")) != (
+                        ghost.get("code"), ghost.get("detail")
+                    ):
+                        violations.append(f"{what}: {reply} differs from a missing one's {ghost}")
+                if frame["type"] != "typing" or expect == INVALID:
+                    changed = diff(baseline, await snapshot(w))
+                    if changed:
+                        violations.append(f"{what}: state moved: {', '.join(changed)}")
+                        baseline = await snapshot(w)
+    return attempts
+
+
+async def _ws_call(sock: Socket, frame: dict[str, Any], ref: str) -> dict[str, Any]:
+    """Send a frame and wait for its reply; typing has none on success, so ping after it."""
+    await sock.send_json({**frame, "ref": ref})
+    await sock.send_json({"type": "ping", "ref": f"{ref}-ping"})
+    first = await sock.wait_for(lambda f: f.get("ref") in (ref, f"{ref}-ping"))
+    if first.get("ref") == f"{ref}-ping":
+        return {"type": "no reply"}
+    await sock.wait_for(lambda f: f.get("ref") == f"{ref}-ping")
+    return first
+
+
+async def _live_traffic_stays_home(w: World, violations: list[str]) -> None:
+    """Real traffic in both companies now: each socket gets its own, and nothing foreign."""
+    a, b = w.parties["a"], w.parties["b"]
+    c = w.conversations
+    await _ok(await a.customer_observer.send(c["a"], "Noch da?"), 201)
+    await _ok(await b.customer_observer.send(c["b"], "Hallo B"), 201)
+    await _ok(await b.customer_observer.send(c["ba"], "Hallo wieder, A"), 201)
+    await _ok(await a.observer.send(c["ba"], "intern: Rückruf", note=True), 201)
+    await _ok(await a.observer.post(_conv_path(c["a"], "/status"), {"status": "pending"}))
+    await _ok(await b.observer.post(_conv_path(c["b"], "/assignment"), {"team_id": b.team_id}))
+    typing = await a.customer_observer.ws()
+    try:
+        await typing.send_json({"type": "typing", "conversation_id": c["a"]})
+        await typing.send_json({"type": "typing", "conversation_id": c["ba"]})  # not theirs
+        await typing.frames_until_quiet(0.1)
+    finally:
+        await typing.close()
+    for actor in w.actors.values():
+        if actor.socket is None:
+            continue
+        got: set[int] = set()
+        frames: list[dict[str, Any]] = []
+        with contextlib.suppress(TimeoutError):
+            while got != set(actor.visible):
+                f = await actor.socket.next_frame(5.0)
+                frames.append(f)
+                if f.get("type") == "message.created":
+                    got.add(f["data"]["conversation_id"])
+        frames += await _drain(actor.socket, 0.3)
+        if got != set(actor.visible):
+            violations.append(
+                f"{actor.role}'s socket got live messages for {sorted(got)}, "
+                f"expected own {sorted(actor.visible)}"
+            )
+        violations += [f"{actor.role}'s socket got {f}" for f in frames if foreign_frame(actor, f)]
+        if actor.role in CUSTOMERS:
+            violations += [
+                f"{actor.role}'s socket got company-internal {f}" for f in frames
+                if f.get("type") == "conversation.assigned"
+                or (f.get("data") or {}).get("kind") == "note"
+            ]
+
+
+# -- mass assignment: body fields and query parameters never move data -------------------------
+
+
+async def test_body_fields_never_move_data(server: Server) -> None:
+    w = await build_world(server)
+    a, b = w.parties["a"], w.parties["b"]
+    conv_a, conv_b = w.conversations["a"], w.conversations["b"]
+    cust_a, cust_b = w.actors["customer_a"], w.actors["customer_b"]
+    anon = w.actors["anonymous"].client
+    new_email = f"neu-{uuid.uuid4().hex[:6]}@example.org"
+    invitee = f"invitee-{uuid.uuid4().hex[:6]}@example.com"
+    # each: (caller, path, body, the extra fields) — own objects, so only the extra field is wrong
+    cases: Sequence[tuple[Client, str, dict[str, Any], str]] = [
+        (anon, f"{API}/auth/signup",
+         {"email": new_email, "password": PASSWORD, "display_name": "Neu", "role": "admin"}, "role"),
+        (anon, f"{API}/auth/signup",
+         {"email": new_email, "password": PASSWORD, "display_name": "Neu",
+          "company_id": a.company.id, "email_verified": True}, "company_id, email_verified"),
+        (anon, f"{API}/auth/login",
+         {"kind": "agent", "email": "x@example.com", "password": PASSWORD,
+          "company_id": a.company.id}, "company_id"),
+        (anon, f"{API}/auth/accept-invitation",
+         {"token": "x", "name": "X", "password": PASSWORD, "role": "admin"}, "role"),
+        (anon, f"{API}/auth/verify", {"token": "x", "customer_id": cust_a.id}, "customer_id"),
+        (cust_b.client, f"{API}/conversations",
+         {"company": "acme", "body": "Hallo", "customer_id": cust_a.id}, "customer_id"),
+        (cust_b.client, f"{API}/conversations",
+         {"company": "bolt", "body": "Hallo", "company_id": a.company.id}, "company_id"),
+        (cust_b.client, f"{API}/conversations",
+         {"company": "bolt", "body": "Hallo", "status": "resolved", "owner": None}, "status, owner"),
+        (cust_a.client, _conv_path(conv_a, "/messages"),
+         {"body": "Hallo", "conversation_id": conv_b}, "conversation_id"),
+        (cust_a.client, _conv_path(conv_a, "/messages"),
+         {"body": "Ich bin der Support", "kind": "agent"}, "kind"),
+        (cust_a.client, _conv_path(conv_a, "/messages"),
+         {"body": "Hallo", "author": {"type": "agent", "name": "Anna"}}, "author"),
+        (a.agent, _conv_path(conv_a, "/messages"),
+         {"body": "Hallo", "customer_id": cust_b.id, "company_id": b.company.id},
+         "customer_id, company_id"),
+        (a.agent, _conv_path(conv_a, "/messages"), {"body": "x", "seq": 99}, "seq"),
+        (a.agent, _conv_path(conv_a, "/assignment"),
+         {"agent_id": a.admin.id, "company_id": b.company.id}, "company_id"),
+        (a.agent, _conv_path(conv_a, "/status"),
+         {"status": "resolved", "conversation_id": conv_b}, "conversation_id"),
+        (cust_a.client, _conv_path(conv_a, "/read"), {"seq": 2, "reader": "agent:1"}, "reader"),
+        (a.admin, f"{API}/companies/acme/invitations",
+         {"email": invitee, "role": "agent", "company_id": b.company.id}, "company_id"),
+        (a.admin, f"{API}/companies/acme/tokens", {"name": "crm", "company_id": b.company.id},
+         "company_id"),
+        (a.admin, f"{API}/companies/acme/tokens", {"name": "crm", "role": "admin"}, "role"),
+    ]
+    before = await snapshot(w)
+    mails = len(server.mailer.sent)
+    violations: list[str] = []
+    for caller, path, body, extra in cases:
+        r = await caller.post(path, body)
+        what = f"{caller.kind} POST {path} with {extra}"
+        if r.status_code != 422 or _code(r) != "validation_error":
+            violations.append(f"{what}: expected 422 validation_error, got {r.status_code} {r.text[:200]}")
+            continue
+        refused = {e["loc"][-1] for e in r.json()["errors"] if e["type"] == "extra_forbidden"}
+        wanted = {f.strip() for f in extra.split(",")}
+        if refused != wanted:
+            violations.append(f"{what}: refused fields {sorted(refused)}, expected {sorted(wanted)}")
+    if changed := diff(before, await snapshot(w)):
+        violations.append(f"state moved: {', '.join(changed)}")
+    await asyncio.sleep(0.2)
+    if len(server.mailer.sent) != mails:
+        violations.append("mails sent: " + ", ".join(m.to for m in server.mailer.sent[mails:]))
+    # the refused sign-up created nothing: the address is still free
+    fresh = server.client("customer")
+    r = await fresh.post(
+        f"{API}/auth/signup", {"email": new_email, "password": PASSWORD, "display_name": "Neu"}
+    )
+    if r.status_code != 201:
+        violations.append(f"the refused sign-up left an account behind: {r.status_code} {r.text}")
+
+    # query parameters narrow within the caller's scope and never widen it
+    for role in ("agent_a", "admin_b", "token_a", "customer_a", "customer_b"):
+        actor = w.actors[role]
+        for other in (a.company.id, b.company.id):
+            r = await actor.client.get(f"{API}/conversations", params={"company_id": other})
+            ids = {c["id"] for c in r.json()["items"]} if r.status_code == 200 else None
+            if ids is None or not ids <= actor.visible:
+                violations.append(f"{role}: GET conversations?company_id={other} → {r.text[:200]}")
+            elif other not in actor.companies_seen and ids:
+                violations.append(f"{role}: company_id={other} listed {sorted(ids)}")
+
+    # socket frames: extra fields are refused the same way, and nothing is stored
+    sock = await cust_a.client.ws()
+    try:
+        for i, frame in enumerate([
+            {"type": "send", "conversation_id": conv_a, "body": "x", "company_id": b.company.id},
+            {"type": "send", "conversation_id": conv_a, "body": "x", "kind": "agent"},
+            {"type": "send", "conversation_id": conv_a, "body": "x", "author": {"name": "A"}},
+            {"type": "read", "conversation_id": conv_a, "seq": 3, "reader": "agent:1"},
+            {"type": "typing", "conversation_id": conv_a, "customer_id": cust_b.id},
+        ]):
+            reply = await _ws_call(sock, frame, f"mass-{i}")
+            if reply.get("code") != "validation_error":
+                violations.append(f"customer_a WS {frame}: expected validation_error, got {reply}")
+        late = [f for f in await _drain(sock) if f.get("type") not in CONTROL]
+        violations += [f"customer_a's socket got {f} after refused frames" for f in late]
+    finally:
+        await sock.close()
+    if changed := diff(before, await snapshot(w)):
+        violations.append(f"state moved after socket frames: {', '.join(changed)}")
+    assert not violations, "\n".join(violations)
