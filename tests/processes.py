@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import secrets
 import signal
 import socket
@@ -44,10 +45,25 @@ READY_TIMEOUT = 30.0
 
 
 def free_port() -> int:
-    """A loopback port nobody listens on right now (the server binds it with SO_REUSEADDR)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback port nobody listens on, below the kernel's ephemeral range.
+
+    A ``serve`` process keeps its port across kill and restart; while it is down, a port from
+    the ephemeral range could be taken as the source port of some outgoing connection.
+    """
+    low = 32768
+    with contextlib.suppress(OSError, ValueError):
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    rng = random.SystemRandom()
+    for _ in range(100):
+        port = rng.randrange(max(1024, low - 12000), low)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port")
 
 
 class ServeProcess:
@@ -83,15 +99,15 @@ class ServeProcess:
             stderr=err,
         )
 
-    async def start(self, timeout: float = READY_TIMEOUT) -> ServeProcess:
+    async def start(self, within: float = READY_TIMEOUT) -> ServeProcess:
         self.spawn()
-        await self.wait_ready(timeout)
+        await self.wait_ready(within)
         return self
 
-    async def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
+    async def wait_ready(self, within: float = READY_TIMEOUT) -> None:
         """Poll ``/readyz`` until it answers 200; fail early if the process exits."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + within
         async with httpx.AsyncClient(base_url=self.url, timeout=2.0) as http:
             while True:
                 assert self.proc is not None
@@ -104,7 +120,9 @@ class ServeProcess:
                     if (await http.get("/readyz")).status_code == 200:
                         return
                 if loop.time() > deadline:
-                    raise AssertionError(f"{self.name} not ready after {timeout}s\n{self.logs_tail()}")
+                    raise AssertionError(
+                        f"{self.name} not ready after {within}s\n{self.logs_tail()}"
+                    )
                 await asyncio.sleep(0.05)
 
     @property
@@ -120,14 +138,14 @@ class ServeProcess:
         assert self.proc is not None
         self.proc.send_signal(sig)
 
-    async def wait_exit(self, timeout: float) -> int:
-        """The exit status (negative: killed by that signal); fails after ``timeout``."""
+    async def wait_exit(self, within: float) -> int:
+        """The exit status (negative: killed by that signal); fails after ``within`` seconds."""
         assert self.proc is not None
         try:
-            code = await asyncio.to_thread(self.proc.wait, timeout)
+            code = await asyncio.to_thread(self.proc.wait, within)
         except subprocess.TimeoutExpired:
             raise AssertionError(
-                f"{self.name} still running {timeout}s later\n{self.logs_tail()}"
+                f"{self.name} still running {within}s later\n{self.logs_tail()}"
             ) from None
         self._close_files()
         return code
@@ -139,9 +157,9 @@ class ServeProcess:
         if self.proc is not None:
             await self.wait_exit(10)
 
-    async def restart(self, timeout: float = READY_TIMEOUT) -> None:
+    async def restart(self, within: float = READY_TIMEOUT) -> None:
         await self.kill()
-        await self.start(timeout)
+        await self.start(within)
 
     def stop(self) -> None:
         """Teardown (synchronous, idempotent): kill -9 whatever still runs and reap it."""
@@ -208,7 +226,9 @@ class Account:
         cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         return {"Origin": proc.url, "Cookie": cookie}
 
-    async def ws(self, proc: ServeProcess, since: int | None = None) -> tuple[ClientConnection, int]:
+    async def ws(
+        self, proc: ServeProcess, since: int | None = None
+    ) -> tuple[ClientConnection, int]:
         """An open socket and the ``pos`` of its ``hello``."""
         url = proc.ws_url + ("" if since is None else f"?since={since}")
         conn = await websockets.connect(
@@ -263,7 +283,10 @@ class Cluster:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -288,12 +311,14 @@ class Cluster:
             database_url=self.db_url,
             redis_url=None,
             data_dir=self.data_dir,
-            secret_key=self.secret_key,  # type: ignore[arg-type]
+            secret_key=self.secret_key,
         )
 
     async def seed(self, slug: str = "beispiel") -> Seeded:
         """A company with one agent and one verified customer, by the operator actions."""
-        rt = build_runtime(self.settings(), mailer=MemoryMailer(), passwords=Argon2Hasher(fast=True))
+        rt = build_runtime(
+            self.settings(), mailer=MemoryMailer(), passwords=Argon2Hasher(fast=True)
+        )
         await rt.start()
         try:
             company, _ = await operator.ensure_company(

@@ -50,7 +50,9 @@ class Ledger:
     retries: int = 0
     in_doubt: int = 0  # retried sends the server answered as duplicates: committed, not acked
 
-    def ack(self, client_id: str, data: dict[str, Any], body: str, *, duplicate: bool, retried: bool) -> None:
+    def ack(
+        self, client_id: str, data: dict[str, Any], body: str, *, duplicate: bool, retried: bool
+    ) -> None:
         assert client_id not in self.acked, f"{client_id} acknowledged twice"
         assert data["client_id"] == client_id and data["body"] == body, data
         self.acked[client_id] = (int(data["seq"]), body)
@@ -60,7 +62,12 @@ class Ledger:
 
 
 async def http_sender(
-    name: str, account: Account, proc: ServeProcess, conv_id: int, ledger: Ledger, stop: asyncio.Event
+    name: str,
+    account: Account,
+    proc: ServeProcess,
+    conv_id: int,
+    ledger: Ledger,
+    stop: asyncio.Event,
 ) -> int:
     """Sends over REST; an unacknowledged send is retried with the same client_id."""
     sent = 0
@@ -81,7 +88,9 @@ async def http_sender(
                 except httpx.TransportError:
                     r = None
                 if r is not None and r.status_code in (200, 201):
-                    ledger.ack(client_id, r.json(), body, duplicate=r.status_code == 200, retried=retried)
+                    ledger.ack(
+                        client_id, r.json(), body, duplicate=r.status_code == 200, retried=retried
+                    )
                     break
                 if r is not None and r.status_code != 503:
                     raise AssertionError(f"{client_id}: {r.status_code} {r.text}")
@@ -94,7 +103,12 @@ async def http_sender(
 
 
 async def ws_sender(
-    name: str, account: Account, proc: ServeProcess, conv_id: int, ledger: Ledger, stop: asyncio.Event
+    name: str,
+    account: Account,
+    proc: ServeProcess,
+    conv_id: int,
+    ledger: Ledger,
+    stop: asyncio.Event,
 ) -> int:
     """Sends ``send`` frames; after a dropped socket it reconnects and sends the same client_id."""
     sent = 0
@@ -126,7 +140,10 @@ async def ws_sender(
                     conn = None
                     frame = None
                 if frame is not None and frame["type"] == "ack":
-                    ledger.ack(client_id, frame["data"], body, duplicate=frame["duplicate"], retried=retried)
+                    ledger.ack(
+                        client_id, frame["data"], body, duplicate=frame["duplicate"],
+                        retried=retried,
+                    )
                     break
                 if frame is not None and frame.get("code") != "unavailable":
                     raise AssertionError(f"{client_id}: {frame}")
@@ -266,12 +283,13 @@ class Watch:
             self.window.release()
 
 
-async def pump(conn: ClientConnection, watch: Watch, done: asyncio.Event, want_created: int, want_acks: int) -> None:
+async def pump(conn: ClientConnection, watch: Watch, want_created: int, want_acks: int) -> None:
+    """Receives until ``want_created`` messages and ``want_acks`` acks have arrived."""
     async for raw in conn:
         watch.take(json.loads(raw))
         if len(watch.created) >= want_created and len(watch.acks) >= want_acks:
-            done.set()
             return
+    raise AssertionError(f"{watch.name}: socket closed early ({conn.close_code})")
 
 
 async def send_all(
@@ -309,17 +327,11 @@ async def test_two_processes_fan_out_1000_messages_each_way(db_url: str, tmp_pat
             total = 1 + 2 * EACH_WAY
             c_watch = Watch("customer@a", customer_hello)
             a_watch = Watch("agent@b", agent_hello)
-            c_done, a_done = asyncio.Event(), asyncio.Event()
-            async with asyncio.timeout(90):
-                pumps = [
-                    asyncio.create_task(pump(customer_conn, c_watch, c_done, total, EACH_WAY)),
-                    asyncio.create_task(pump(agent_conn, a_watch, a_done, total, EACH_WAY)),
-                ]
-                await asyncio.gather(
-                    send_all(customer_conn, c_watch, conv_id, "c", EACH_WAY),
-                    send_all(agent_conn, a_watch, conv_id, "a", EACH_WAY),
-                )
-                await asyncio.gather(*pumps)
+            async with asyncio.timeout(90), asyncio.TaskGroup() as tasks:
+                tasks.create_task(pump(customer_conn, c_watch, total, EACH_WAY))
+                tasks.create_task(pump(agent_conn, a_watch, total, EACH_WAY))
+                tasks.create_task(send_all(customer_conn, c_watch, conv_id, "c", EACH_WAY))
+                tasks.create_task(send_all(agent_conn, a_watch, conv_id, "a", EACH_WAY))
         finally:
             await customer_conn.close()
             await agent_conn.close()

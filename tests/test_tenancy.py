@@ -784,12 +784,15 @@ async def _rest_sweep(
             continue
         for role in ROLES:
             actor = w.actors[role]
+            plan: list[tuple[Req, Target, Req | None]] = []
             if isinstance(entry, Scoped):
-                foreign = w.targets(actor, "company")
-                plan = [(req, foreign[0]) for req in entry.build(foreign[0])]
+                foreign = w.targets(actor, "company")[0]
+                plan = [(req, foreign, None) for req in entry.build(foreign)]
             else:
-                plan = [(req, t) for t in w.targets(actor, entry.on) for req in entry.build(t)]
-            for req, target in plan:
+                for t in w.targets(actor, entry.on):
+                    reqs, ghosts = entry.build(t), entry.build(t.ghost())
+                    plan += [(req, t, ghost) for req, ghost in zip(reqs, ghosts, strict=True)]
+            for req, target, ghost_req in plan:
                 if req.who is not None and role not in req.who and role not in UNAUTHENTICATED:
                     continue
                 assert req.method == method and _template_matches(template, req.path), (
@@ -801,8 +804,7 @@ async def _rest_sweep(
                     problem = entry.check(actor, req, r)
                 else:
                     ghost = None
-                    if req.expect == REFUSED and role not in UNAUTHENTICATED:
-                        ghost_req = entry.build(target.ghost())[entry.build(target).index(req)]
+                    if ghost_req and req.expect == REFUSED and role not in UNAUTHENTICATED:
                         ghost = await _send(actor.client, ghost_req)
                     problem = _judge(actor, req, r, ghost)
                 if problem:

@@ -7,7 +7,7 @@ and not a webhook payload.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -24,7 +24,10 @@ class EventType(StrEnum):
 
 
 def iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+    """UTC, ``Z``-suffixed: the same text the REST API writes for the same instant."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def message_data(message: Message) -> dict[str, Any]:

@@ -96,6 +96,10 @@ class SqlDatabase:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._writer
             self._writer = None
+        while not self._queue.empty():  # writes that never ran: their callers must not hang
+            w = self._queue.get_nowait()
+            if not w.future.done():
+                w.future.set_exception(DomainError(ErrorCode.UNAVAILABLE, "shutting down"))
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()
@@ -156,7 +160,9 @@ class SqlDatabase:
                 log.error("group_commit_failed", size=len(live), error=type(exc).__name__)
                 for w in live:
                     if not w.future.done():
-                        w.future.set_exception(exc)
+                        w.future.set_exception(
+                            DomainError(ErrorCode.UNAVAILABLE, "not saved, please retry")
+                        )
                 continue
             events: list[Event] = []
             for w in live:
@@ -189,7 +195,8 @@ class SqlDatabase:
                 w.result = await _run(w.fn, uow)
             except Exception as exc:  # noqa: BLE001 - handed to the caller of write()
                 await savepoint.rollback()
-                w.future.set_exception(exc)
+                if not w.future.done():
+                    w.future.set_exception(exc)
                 continue
             await savepoint.commit()
             w.emitted = uow.emitted
