@@ -727,10 +727,15 @@ async def test_tenant_isolation_matrix(server: Server) -> None:
         sockets += observers
         await _check_replay(w, violations)
 
+        import time
+        t0 = time.perf_counter()
         baseline = await snapshot(w)
+        print("snapshot", time.perf_counter() - t0)
         mails = len(server.mailer.sent)
         attempts = await _rest_sweep(w, baseline, violations, last=False)
+        print("rest", time.perf_counter() - t0, attempts)
         attempts += await _socket_sweep(w, baseline, violations)
+        print("ws", time.perf_counter() - t0, attempts)
         for sock in observers:
             violations += [f"observer socket got {f} during the sweep" for f in await _drain(sock)]
         for actor in w.actors.values():
@@ -846,7 +851,7 @@ async def _socket_sweep(w: World, baseline: dict[str, Any], violations: list[str
                     if reply.get("type") != "error" or reply.get("code") != "validation_error":
                         violations.append(f"{what}: expected error validation_error, got {reply}")
                 else:
-                    ghost = await _ws_call(sock, ghosts[i], f"{role}-{i}-ghost")
+                    ghost = await _ws_call(sock, ghosts[i][0], f"{role}-{i}-ghost")
                     if reply.get("type") != "error" or reply.get("code") != "not_found":
                         violations.append(f"{what}: expected error not_found, got {reply}")
                     elif (reply.get("code"), reply.get("detail")) != (

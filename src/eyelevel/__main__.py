@@ -221,32 +221,84 @@ BENCH_HELP = (
 
 @cli.command(help=BENCH_HELP)
 def bench(
-    customers: Annotated[int, typer.Option(min=1, help="Customer sockets, one conversation each.")] = 200,
-    agents: Annotated[int, typer.Option(min=0, help="Agent sockets; each receives all events of its company.")] = 10,
-    companies: Annotated[int, typer.Option(min=1, help="Companies; customers and agents are spread over them.")] = 1,
-    sockets: Annotated[int, typer.Option(min=0, help="Total open sockets: idle signed-in customers are added to reach it (e.g. 1000).")] = 0,
-    rate: Annotated[float, typer.Option(min=0, help="Messages/s offered (open loop); 0 = closed loop, as fast as acks return.")] = 500.0,
+    customers: Annotated[
+        int, typer.Option(min=1, help="Customer sockets, one conversation each.")
+    ] = 200,
+    agents: Annotated[
+        int, typer.Option(min=0, help="Agent sockets; each receives all events of its company.")
+    ] = 10,
+    companies: Annotated[
+        int, typer.Option(min=1, help="Companies; customers and agents are spread over them.")
+    ] = 1,
+    sockets: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Total open sockets: idle signed-in customers are added to reach it (e.g. 1000).",
+        ),
+    ] = 0,
+    rate: Annotated[
+        float,
+        typer.Option(
+            min=0, help="Messages/s offered (open loop); 0 = closed loop, as fast as acks return."
+        ),
+    ] = 500.0,
     duration: Annotated[float, typer.Option(min=1, max=3600, help="Measured seconds.")] = 20.0,
-    warmup: Annotated[float, typer.Option(min=0, max=600, help="Unmeasured seconds of load before the window.")] = 3.0,
-    agent_share: Annotated[float, typer.Option(min=0, max=1, help="Share of messages that are agent replies.")] = 0.5,
-    clients: Annotated[int, typer.Option(min=1, max=16, help="Client processes generating the load.")] = 1,
-    backend: Annotated[BenchBackend, typer.Option(help="sqlite, postgres (needs --database-url) or both.")] = BenchBackend.sqlite,
-    database_url: Annotated[str | None, typer.Option(envvar="EYELEVEL_DATABASE_URL", help="PostgreSQL server on loopback; the bench creates and drops its own database eyelevel_bench there.")] = None,
-    redis_url: Annotated[str | None, typer.Option(envvar="EYELEVEL_REDIS_URL", help="Redis on loopback for the PostgreSQL run's bus.")] = None,
-    deflate: Annotated[bool, typer.Option(help="Negotiate permessage-deflate like browsers do.")] = False,
-    body_chars: Annotated[int, typer.Option(min=1, max=10_000, help="Characters per message body.")] = 80,
+    warmup: Annotated[
+        float, typer.Option(min=0, max=600, help="Unmeasured seconds of load before the window.")
+    ] = 3.0,
+    agent_share: Annotated[
+        float, typer.Option(min=0, max=1, help="Share of messages that are agent replies.")
+    ] = 0.5,
+    clients: Annotated[
+        int, typer.Option(min=1, max=16, help="Client processes generating the load.")
+    ] = 1,
+    backend: Annotated[
+        BenchBackend, typer.Option(help="sqlite, postgres (needs --database-url) or both.")
+    ] = BenchBackend.sqlite,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="EYELEVEL_DATABASE_URL",
+            help="PostgreSQL server on loopback; the bench creates and drops its own database eyelevel_bench there.",
+        ),
+    ] = None,
+    redis_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="EYELEVEL_REDIS_URL", help="Redis on loopback for the PostgreSQL run's bus."
+        ),
+    ] = None,
+    deflate: Annotated[
+        bool, typer.Option(help="Negotiate permessage-deflate like browsers do.")
+    ] = False,
+    body_chars: Annotated[
+        int, typer.Option(min=1, max=10_000, help="Characters per message body.")
+    ] = 80,
 ) -> None:
     from eyelevel import bench as bench_mod
 
     if database_url is not None and not database_url.startswith("postgres"):
         database_url = None  # e.g. EYELEVEL_DATABASE_URL is the usual SQLite file: not for us
     opts = bench_mod.Options(
-        customers=customers, agents=agents, companies=companies, sockets=sockets, rate=rate,
-        duration=duration, warmup=warmup, agent_share=agent_share, clients=clients,
-        deflate=deflate, body_chars=body_chars, database_url=database_url, redis_url=redis_url,
+        customers=customers,
+        agents=agents,
+        companies=companies,
+        sockets=sockets,
+        rate=rate,
+        duration=duration,
+        warmup=warmup,
+        agent_share=agent_share,
+        clients=clients,
+        deflate=deflate,
+        body_chars=body_chars,
+        database_url=database_url,
+        redis_url=redis_url,
     )
     if backend == BenchBackend.postgres and database_url is None:
-        console.print("[red]error[/red] --backend postgres needs --database-url postgresql+asyncpg://…")
+        console.print(
+            "[red]error[/red] --backend postgres needs --database-url postgresql+asyncpg://…"
+        )
         raise typer.Exit(2)
     backends = ["sqlite", "postgres"] if backend == BenchBackend.both else [backend.value]
     logs.configure("warning")

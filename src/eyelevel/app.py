@@ -147,10 +147,15 @@ def create_app(
         heartbeat_seconds=heartbeat_seconds,
     )
     problems.install(app)
-    for router in (accounts.router, companies.router, conversations.router, ws_router):
-        app.include_router(router, prefix="/api/v1")
-    app.include_router(ops.router)
-    app.include_router(pages.router)
+    for router in (
+        accounts.router,
+        companies.router,
+        conversations.router,
+        ws_router,
+        ops.router,
+        pages.router,
+    ):
+        app.include_router(router)
     ops.mount_docs_assets(app)
     app.add_middleware(LimitsAndMetrics, metrics=metrics)
     return app

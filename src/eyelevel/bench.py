@@ -274,8 +274,12 @@ async def seed(settings: Any, opts: Options, accounts: list[Account]) -> None:
         async def one(a: Account) -> None:
             if a.kind == "agent":
                 await operator.ensure_agent(
-                    rt.ctx, companies[a.company], email=a.email, name="Bench Agent",
-                    password=PASSWORD, role=Role.AGENT,
+                    rt.ctx,
+                    companies[a.company],
+                    email=a.email,
+                    name="Bench Agent",
+                    password=PASSWORD,
+                    role=Role.AGENT,
                 )
             else:
                 await operator.ensure_customer(
@@ -316,7 +320,8 @@ async def sign_in_and_start(base_url: str, opts: Options, accounts: list[Account
             async with sem:
                 kind = "agent" if a.kind == "agent" else "customer"
                 r = await http.post(
-                    "/api/v1/auth/login", json={"kind": kind, "email": a.email, "password": PASSWORD}
+                    "/api/v1/auth/login",
+                    json={"kind": kind, "email": a.email, "password": PASSWORD},
                 )
                 if r.status_code != 200:
                     raise BenchError(f"login {a.email}: {r.status_code} {r.text[:200]}")
@@ -350,7 +355,9 @@ def _wait_ready(base_url: str, proc: subprocess.Popen[bytes], log_path: Path) ->
             if httpx.get(f"{base_url}/readyz", timeout=2, trust_env=False).status_code == 200:
                 return
         time.sleep(0.1)
-    raise BenchError(f"the server did not become ready in {SERVER_START_TIMEOUT:g}s; see {log_path}")
+    raise BenchError(
+        f"the server did not become ready in {SERVER_START_TIMEOUT:g}s; see {log_path}"
+    )
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -392,7 +399,10 @@ def run_one(backend: str, opts: Options, console: Any) -> RunResult:
     try:
         upgrade(db_url)
         settings = Settings(
-            database_url=db_url, data_dir=tmp / "data", secret_key=secret, public_url=base_url,
+            database_url=db_url,
+            data_dir=tmp / "data",
+            secret_key=secret,
+            public_url=base_url,
             redis_url=None,
         )
         accounts = plan_accounts(opts)
@@ -413,8 +423,20 @@ def run_one(backend: str, opts: Options, console: Any) -> RunResult:
             env["EYELEVEL_REDIS_URL"] = redis_url
         with open(log_path, "wb") as log:
             server = subprocess.Popen(
-                [sys.executable, "-m", "eyelevel", "serve", "--host", LOOPBACK, "--port", str(port)],
-                env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp,
+                [
+                    sys.executable,
+                    "-m",
+                    "eyelevel",
+                    "serve",
+                    "--host",
+                    LOOPBACK,
+                    "--port",
+                    str(port),
+                ],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=tmp,
             )
         _wait_ready(base_url, server, log_path)
         started = time.monotonic()
@@ -478,11 +500,9 @@ def drive(
         agents_by_company[a.company] = agents_by_company.get(a.company, 0) + 1
     share = min(1.0, max(0.0, opts.agent_share)) if agents else 0.0
     closed = opts.rate <= 0
-    if closed and agents and share > 0:
-        per_agent = len(customers) / len(agents) * (share / max(1e-9, 1 - share))
-        agent_loops = max(1, min(500, round(per_agent)))
-    else:
-        agent_loops = 0
+    # closed loop: one message in flight per socket, as a person types; the server handles
+    # a socket's frames in order, so more in flight on one socket would only queue there
+    agent_loops = 1 if closed and share > 0 else 0
     ws_url = base_url.replace("http://", "ws://") + "/api/v1/ws"
     specs = []
     for i, (cs, ags, ids) in enumerate(
@@ -490,12 +510,20 @@ def drive(
     ):
         specs.append(
             WorkerSpec(
-                index=i, ws_url=ws_url, origin=base_url, accounts=cs + ags + ids,
+                index=i,
+                ws_url=ws_url,
+                origin=base_url,
+                accounts=cs + ags + ids,
                 conversations=conversations,
-                customer_rate=0.0 if closed else opts.rate * (1 - share) * len(cs) / max(1, len(customers)),
+                customer_rate=0.0
+                if closed
+                else opts.rate * (1 - share) * len(cs) / max(1, len(customers)),
                 agent_rate=0.0 if closed else opts.rate * share * len(ags) / max(1, len(agents)),
-                closed_loop=closed, agent_loops=agent_loops if share > 0 else 0,
-                warmup=opts.warmup, duration=opts.duration, deflate=opts.deflate,
+                closed_loop=closed,
+                agent_loops=agent_loops if share > 0 else 0,
+                warmup=opts.warmup,
+                duration=opts.duration,
+                deflate=opts.deflate,
                 body_chars=opts.body_chars,
             )
         )
@@ -545,9 +573,16 @@ def drive(
         return RunResult(
             backend=backend,
             label="max (closed loop)" if closed else f"{opts.rate:g} msg/s",
-            sockets=connected, window=opts.duration, workers=workers,
-            agents_by_company=agents_by_company, rss_peak=rss_peak, rss_end=rss_end,
-            server_cpu=server_cpu, in_database=None, clients=n, cores=os.cpu_count() or 1,
+            sockets=connected,
+            window=opts.duration,
+            workers=workers,
+            agents_by_company=agents_by_company,
+            rss_peak=rss_peak,
+            rss_end=rss_end,
+            server_cpu=server_cpu,
+            in_database=None,
+            clients=n,
+            cores=os.cpu_count() or 1,
         )
     finally:
         for p, pipe in procs:
@@ -594,9 +629,16 @@ def print_results(console: Any, results: list[RunResult], opts: Options) -> None
 
     table = Table(title="eyelevel bench (loopback WebSockets; latencies in ms, p50 / p99)")
     for col, justify in (
-        ("backend", "left"), ("load", "left"), ("sockets", "right"), ("msgs/s", "right"),
-        ("send→ack", "right"), ("send→delivery", "right"), ("errors", "right"),
-        ("undelivered", "right"), ("server RSS", "right"), ("server CPU", "right"),
+        ("backend", "left"),
+        ("load", "left"),
+        ("sockets", "right"),
+        ("msgs/s", "right"),
+        ("send→ack", "right"),
+        ("send→delivery", "right"),
+        ("errors", "right"),
+        ("undelivered", "right"),
+        ("server RSS", "right"),
+        ("server CPU", "right"),
         ("client CPU", "right"),
     ):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
@@ -606,7 +648,9 @@ def print_results(console: Any, results: list[RunResult], opts: Options) -> None
         dlv = r.merged("delivery_ms", "c2a") + r.merged("delivery_ms", "a2c")
         dlv.sort()
         expected = r.expected_deliveries()
-        undelivered = sum(expected.values()) - sum(len(r.merged("delivery_ms", d)) for d in expected)
+        undelivered = sum(expected.values()) - sum(
+            len(r.merged("delivery_ms", d)) for d in expected
+        )
         client_cpu = sum(w.cpu_seconds for w in r.workers)
         table.add_row(
             "SQLite" if r.backend == "sqlite" else "PostgreSQL + Redis",
@@ -626,7 +670,8 @@ def print_results(console: Any, results: list[RunResult], opts: Options) -> None
         name = "SQLite" if r.backend == "sqlite" else "PostgreSQL + Redis"
         console.print(f"[bold]{name}, {r.label}[/bold]")
         for direction, title, dl in (
-            ("customer", "customer → agents", "c2a"), ("agent", "agent → customer", "a2c"),
+            ("customer", "customer → agents", "c2a"),
+            ("agent", "agent → customer", "a2c"),
         ):
             acks = r.merged("ack_ms", direction)
             dlv = r.merged("delivery_ms", dl)
@@ -660,7 +705,9 @@ def print_results(console: Any, results: list[RunResult], opts: Options) -> None
         )
         if r.backend == "sqlite" and opts.rate <= 0:
             got = r.total("acked") / r.window
-            console.print(f"  target ≥ 1,500 msgs/s sustained: {'met' if got >= 1500 else 'NOT met'}")
+            console.print(
+                f"  target ≥ 1,500 msgs/s sustained: {'met' if got >= 1500 else 'NOT met'}"
+            )
         if opts.rate > 0 and r.sockets >= 1000:
             allv = sorted(r.merged("delivery_ms", "c2a") + r.merged("delivery_ms", "a2c"))
             p99 = pct(allv, 0.99)
@@ -740,7 +787,10 @@ class _Worker:
                             "Cookie": f"{SESSION_COOKIE}={s.account.cookie}",
                         },
                         compression="deflate" if self.spec.deflate else None,
-                        ping_interval=None, max_size=1 << 20, open_timeout=30, close_timeout=2,
+                        ping_interval=None,
+                        max_size=1 << 20,
+                        open_timeout=30,
+                        close_timeout=2,
                         max_queue=None,
                     )
                     hello = json.loads(await asyncio.wait_for(s.conn.recv(), 10))
@@ -819,7 +869,9 @@ class _Worker:
 
     # -- sending ---------------------------------------------------------------------------
 
-    async def send(self, s: _Sock, conversation_id: int, closed: bool) -> asyncio.Future[None] | None:
+    async def send(
+        self, s: _Sock, conversation_id: int, closed: bool
+    ) -> asyncio.Future[None] | None:
         self.seq += 1
         ref = f"r{self.seq}"
         sent_ns = time.monotonic_ns()
@@ -829,8 +881,13 @@ class _Worker:
         if self.window_lo <= sent_ns < self.window_hi:
             self.res.sent[direction] += 1
         text = json.dumps(
-            {"type": "send", "ref": ref, "conversation_id": conversation_id, "body": self.body,
-             "client_id": f"{CID_PREFIX}{self.spec.index}.{self.seq}.{sent_ns}"},
+            {
+                "type": "send",
+                "ref": ref,
+                "conversation_id": conversation_id,
+                "body": self.body,
+                "client_id": f"{CID_PREFIX}{self.spec.index}.{self.seq}.{sent_ns}",
+            },
             separators=(",", ":"),
         )
         try:

@@ -71,7 +71,5 @@ class Settings(BaseSettings):
             key = path.read_text().strip()
         weak = len(key) < MIN_SECRET or len(set(key)) < 10
         if weak and self.env == "production":
-            raise SystemExit(
-                f"EYELEVEL_SECRET_KEY is weak: use {MIN_SECRET}+ random characters"
-            )
+            raise SystemExit(f"EYELEVEL_SECRET_KEY is weak: use {MIN_SECRET}+ random characters")
         return key

@@ -93,7 +93,7 @@ async def _refuse(websocket: WebSocket, code: int) -> None:
     await websocket.close(code=code)
 
 
-@router.websocket("/ws")
+@router.websocket("/api/v1/ws")
 async def socket(websocket: WebSocket) -> None:
     svc = ws_services(websocket)
     origin = websocket.headers.get("origin")

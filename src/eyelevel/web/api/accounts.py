@@ -23,7 +23,7 @@ from eyelevel.web.schemas import (
     VerifyIn,
 )
 
-router = APIRouter(prefix="/auth", tags=["auth"], responses=ERRORS)
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=ERRORS)
 
 
 @router.post("/signup", status_code=status.HTTP_201_CREATED, summary="Create a customer account")

@@ -23,7 +23,7 @@ from eyelevel.web.schemas import (
     TokenOut,
 )
 
-router = APIRouter(prefix="/companies", tags=["companies"], responses=ERRORS)
+router = APIRouter(prefix="/api/v1/companies", tags=["companies"], responses=ERRORS)
 Slug = Annotated[str, Path(max_length=50, pattern=r"^[a-z0-9-]+$")]
 
 

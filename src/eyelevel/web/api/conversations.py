@@ -33,7 +33,7 @@ from eyelevel.web.schemas import (
     encode_cursor,
 )
 
-router = APIRouter(prefix="/conversations", tags=["conversations"], responses=ERRORS)
+router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"], responses=ERRORS)
 ConvId = Annotated[int, Path(ge=1, le=2**62, description="conversation id")]
 Seq = Annotated[int | None, Query(ge=0, le=2**31)]
 
