@@ -188,6 +188,11 @@ class ServeProcess:
             self.stdout_path(r).read_text(errors="replace") for r in range(1, self.runs + 1)
         )
 
+    def stderr_text(self) -> str:
+        return "".join(
+            self.stderr_path(r).read_text(errors="replace") for r in range(1, self.runs + 1)
+        )
+
     def logs_tail(self, lines: int = 30) -> str:
         out = []
         for run in range(1, self.runs + 1):
@@ -234,9 +239,12 @@ class Account:
         conn = await websockets.connect(
             url, additional_headers=self.ws_headers(proc), open_timeout=5, max_queue=None
         )
-        hello = await asyncio.wait_for(conn.recv(), 5)
-        frame = json.loads(hello)
-        assert frame["type"] == "hello", frame
+        try:
+            frame = json.loads(await asyncio.wait_for(conn.recv(), 5))
+            assert frame["type"] == "hello", frame
+        except BaseException:
+            await conn.close()
+            raise
         return conn, int(frame["pos"])
 
 
@@ -342,4 +350,7 @@ class Cluster:
 
     def logs_tail(self) -> str:
         return "\n".join(p.logs_tail() for p in self.processes)
+
+    def stderr_text(self) -> str:
+        return "".join(p.stderr_text() for p in self.processes)
 

@@ -215,6 +215,11 @@ async def test_kill_9_loses_no_acknowledged_message_and_duplicates_none(
                     await server.start()
                 stop.set()
                 counts = await asyncio.gather(*senders)
+        except Exception as exc:
+            raise AssertionError(
+                f"{type(exc).__name__}: {exc}\nseed={seed} kills(delay, acked before)={kills}\n"
+                + cluster.logs_tail()
+            ) from exc
         finally:
             for task in senders:
                 task.cancel()
@@ -243,6 +248,8 @@ async def test_kill_9_loses_no_acknowledged_message_and_duplicates_none(
     assert set(by_client_id) == {"start", *ledger.acked}, context
     assert len(stored) == 1 + sum(counts), context
     assert sum(counts) >= 4 * TAIL
+    assert server.runs == 1 + KILLS
+    assert "Traceback" not in cluster.stderr_text(), context
     print(f"\ncrash test ({backends.BACKEND}): {len(stored)} messages, {context.splitlines()[0]}, "
           f"{time.monotonic() - started:.1f}s")
 
@@ -304,9 +311,8 @@ async def send_all(
         }))
 
 
+@pytest.mark.skipif(backends.BACKEND != "postgres", reason=REQUIRE_POSTGRES)
 async def test_two_processes_fan_out_1000_messages_each_way(db_url: str, tmp_path: Path) -> None:
-    if backends.BACKEND != "postgres":
-        pytest.skip(REQUIRE_POSTGRES)
     started = time.monotonic()
     async with Cluster(db_url, tmp_path) as cluster:
         seeded = await cluster.seed()
@@ -364,8 +370,10 @@ async def test_sigterm_closes_sockets_with_1012_and_exits_0(db_url: str, tmp_pat
                     while True:
                         await conn.recv()
             assert conn.close_code == 1012, (conn.close_code, conn.close_reason)
-            code = await server.wait_exit(10)
+            code = await server.wait_exit(5)
             assert code == 0, f"exit status {code}\n{server.logs_tail()}"
+            assert "Application shutdown complete" in cluster.stderr_text()
+            assert "Traceback" not in cluster.stderr_text(), server.logs_tail()
         finally:
             with contextlib.suppress(Exception):
                 await conn.close()
