@@ -265,9 +265,14 @@ def _check_me(actor: Actor, req: Req, r: httpx.Response) -> str | None:
 def _check_list(actor: Actor, req: Req, r: httpx.Response) -> str | None:
     if actor.role in UNAUTHENTICATED:
         return _expect_status(r, 401, "unauthenticated")
+    if actor.role in CUSTOMERS and "owner" in (req.params or {}):
+        # who owns a conversation is company-internal: customers cannot even filter by it
+        return _expect_status(r, 422, "validation_error")
     if r.status_code != 200:
         return f"expected 200, got {r.status_code} {r.text[:200]}"
     items = r.json()["items"]
+    if actor.role in CUSTOMERS and any(c["owner"] is not None for c in items):
+        return "a customer saw who owns a conversation"
     ids = {c["id"] for c in items}
     if not ids <= actor.visible:
         return f"listed foreign conversations {sorted(ids - actor.visible)}"

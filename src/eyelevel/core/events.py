@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from eyelevel.core.entities import Conversation, Message
+from eyelevel.core.entities import Conversation, Message, MessageKind
 
 
 class EventType(StrEnum):
@@ -39,16 +39,21 @@ def message_data(message: Message) -> dict[str, Any]:
         "kind": message.kind.value,
         "body": message.body,
         "author": {
-            "type": "agent"
-            if message.author_agent_id is not None
-            else "customer"
-            if message.author_customer_id is not None
-            else message.kind.value,
+            "type": _author_type(message),
             "name": message.author_name,
         },
         "client_id": message.client_id,
         "created_at": iso(message.created_at),
     }
+
+
+def _author_type(message: Message) -> str:
+    """customer, agent, bot (an integration's token) or system."""
+    if message.author_customer_id is not None:
+        return "customer"
+    if message.author_agent_id is not None:
+        return "agent"
+    return "system" if message.kind == MessageKind.SYSTEM else "bot"
 
 
 def conversation_data(conversation: Conversation) -> dict[str, Any]:

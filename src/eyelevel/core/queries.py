@@ -21,7 +21,7 @@ from eyelevel.core.errors import not_found
 from eyelevel.core.ids import AgentId, ConversationId, EventPos, TeamId
 from eyelevel.core.ports import Context, ConversationFilter, UnitOfWork
 from eyelevel.core.principals import CustomerPrincipal, Principal, company_ids
-from eyelevel.core.rules.audience import may_receive
+from eyelevel.core.rules.audience import may_receive, sees_internals
 
 MAX_PAGE = 200
 
@@ -82,7 +82,7 @@ async def list_conversations(
         wanted = own if flt.company_ids is None else own & flt.company_ids
         scoped = replace(flt, customer_id=None, company_ids=wanted)
     scoped = replace(scoped, limit=max(1, min(scoped.limit, MAX_PAGE)))
-    include_notes = not isinstance(principal, CustomerPrincipal)
+    include_notes = sees_internals(principal)
 
     async def read(uow: UnitOfWork) -> list[ConversationRow]:
         if scoped.customer_id is None and not scoped.company_ids:
@@ -122,7 +122,7 @@ async def list_messages(
             after_seq=after_seq,
             before_seq=before_seq,
             limit=max(1, min(limit, MAX_PAGE)),
-            include_notes=not isinstance(principal, CustomerPrincipal),
+            include_notes=sees_internals(principal),
         )
 
     return await ctx.db.read(read)

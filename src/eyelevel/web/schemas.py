@@ -173,7 +173,9 @@ class ConversationOut(Out):
         *,
         last: Message | None = None,
         markers: list[ReadMarker] | None = None,
+        internals: bool,
     ) -> ConversationOut:
+        """``internals``: the caller may see who owns it (company members, not customers)."""
         read: dict[str, int] = {}
         for m in markers or []:
             side = "customer" if m.reader == "customer" else "company"
@@ -183,6 +185,7 @@ class ConversationOut(Out):
                 **conversation_data(c),
                 "last_message": MessageOut.of(last) if last else None,
                 "read": read,
+                **({} if internals else {"owner": None}),
             }
         )
 

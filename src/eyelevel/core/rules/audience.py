@@ -16,6 +16,11 @@ from eyelevel.core.principals import (
 )
 
 
+def sees_internals(principal: Principal) -> bool:
+    """Company members see private notes and who owns a conversation; customers never do."""
+    return not isinstance(principal, CustomerPrincipal)
+
+
 def may_receive(principal: Principal, event: Event) -> bool:
     match principal:
         case CustomerPrincipal(customer_id=customer_id):

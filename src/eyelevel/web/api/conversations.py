@@ -15,6 +15,7 @@ from eyelevel.core.errors import DomainError, ErrorCode
 from eyelevel.core.ids import AgentId, CompanyId, ConversationId, TeamId
 from eyelevel.core.ports import ConversationFilter
 from eyelevel.core.principals import AgentPrincipal
+from eyelevel.core.rules.audience import sees_internals
 from eyelevel.web.auth import CurrentPrincipal, Svc
 from eyelevel.web.schemas import (
     ERRORS,
@@ -61,6 +62,11 @@ async def list_conversations(
         before=decode_cursor(cursor) if cursor else None,
         limit=limit,
     )
+    internals = sees_internals(principal)
+    if owner is not None and not internals:
+        raise DomainError(
+            ErrorCode.VALIDATION, "the owner filter is for company members", field="owner"
+        )
     if owner == "me":
         if not isinstance(principal, AgentPrincipal):
             raise DomainError(ErrorCode.VALIDATION, "owner=me is for agents", field="owner")
@@ -74,7 +80,9 @@ async def list_conversations(
         else:
             flt = replace(flt, owner_team_id=TeamId(int(raw)))
     rows = await queries.list_conversations(svc.ctx, principal, flt)
-    items = [ConversationOut.of(r.conversation, last=r.last_message) for r in rows]
+    items = [
+        ConversationOut.of(r.conversation, last=r.last_message, internals=internals) for r in rows
+    ]
     next_cursor = None
     if len(rows) == flt.limit:
         last = rows[-1].conversation
@@ -94,7 +102,9 @@ async def start(body: StartConversationIn, svc: Svc, principal: CurrentPrincipal
     )
     svc.metrics.messages.labels(kind=started.message.kind.value).inc()
     return StartedOut(
-        conversation=ConversationOut.of(started.conversation, last=started.message),
+        conversation=ConversationOut.of(
+            started.conversation, last=started.message, internals=False
+        ),
         message=MessageOut.of(started.message),
     )
 
@@ -104,7 +114,7 @@ async def get(conversation_id: ConvId, svc: Svc, principal: CurrentPrincipal) ->
     conversation, markers = await queries.get_conversation(
         svc.ctx, principal, ConversationId(conversation_id)
     )
-    return ConversationOut.of(conversation, markers=markers)
+    return ConversationOut.of(conversation, markers=markers, internals=sees_internals(principal))
 
 
 @router.get("/{conversation_id}/messages", summary="Messages in seq order, paged")
@@ -167,7 +177,7 @@ async def assign(
         agent_id=AgentId(body.agent_id) if body.agent_id else None,
         team_id=TeamId(body.team_id) if body.team_id else None,
     )
-    return ConversationOut.of(conversation)
+    return ConversationOut.of(conversation, internals=sees_internals(principal))
 
 
 @router.post("/{conversation_id}/status", summary="Change the status (snooze until a time)")
@@ -181,7 +191,7 @@ async def change_status(
         status=body.status,
         snoozed_until=body.snoozed_until,
     )
-    return ConversationOut.of(conversation)
+    return ConversationOut.of(conversation, internals=sees_internals(principal))
 
 
 @router.post("/{conversation_id}/read", summary="Mark messages read up to a seq")
