@@ -162,7 +162,11 @@ def test_check_body_accepts_exactly_the_valid_bodies(body: str) -> None:
     else:
         with pytest.raises(DomainError) as info:
             check_body(body)
-        assert info.value.code in (ErrorCode.BODY_TOO_LONG, ErrorCode.BODY_EMPTY, ErrorCode.VALIDATION)
+        assert info.value.code in (
+            ErrorCode.BODY_TOO_LONG,
+            ErrorCode.BODY_EMPTY,
+            ErrorCode.VALIDATION,
+        )
         assert info.value.field == "body"
 
 
@@ -279,7 +283,7 @@ def test_cursor_round_trip(at: datetime, row_id: int) -> None:
 
 
 def test_cursor_refuses_garbage_and_naive_times() -> None:
-    naive = encode_cursor(datetime(2026, 1, 1), 5)  # noqa: DTZ001 - the point of the test
+    naive = encode_cursor(datetime(2026, 1, 1), 5)  # naive on purpose
     no_id = base64.urlsafe_b64encode(f"{NOW.isoformat()}|".encode()).decode()
     for bad in (naive, no_id, "", "!!!", "bm9wZQ", "x" * 199, "%%%"):
         err = refused(decode_cursor, bad)

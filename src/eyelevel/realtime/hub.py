@@ -44,12 +44,17 @@ class Subscriber:
     buffer: list[tuple[EventPos, str]] = field(default_factory=list)
     frames: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
     overflowed: bool = False
+    # the catch-up sent stored events up to here, read from the database, which may be ahead
+    # of this hub: the hub's own later delivery of them must not repeat them
+    sent_upto: int = 0
 
     def push(self, pos: EventPos, text: str) -> None:
         if self.overflowed:
             return
         if self.catching_up:
             self.buffer.append((pos, text))
+            return
+        if 0 < pos <= self.sent_upto:  # ephemeral events have no position (0)
             return
         if self.frames.qsize() >= MAX_BACKLOG:
             self.overflowed = True
@@ -63,6 +68,7 @@ class Subscriber:
             if pos > after:
                 self.frames.put_nowait(text)
         self.buffer.clear()
+        self.sent_upto = after
         self.catching_up = False
 
 

@@ -161,8 +161,9 @@ async def _catch_up(
     if since is None:
         sub.go_live(after=attached_at)
         return
-    if since > attached_at:
-        # a position this server never issued (e.g. a restored database): start over
+    if since > attached_at and since > await queries.stream_head(svc.ctx):
+        # a position the database never issued (e.g. a restored backup): start over. A position
+        # past this hub's cursor is fine otherwise: another process, or a replay, issued it.
         sub.frames.put_nowait(_dump({"type": "resync_required", "pos": attached_at}))
         sub.go_live(after=attached_at)
         return
