@@ -540,7 +540,7 @@ async def test_assignment(server: Server) -> None:
     assert_problem(await anna.post(path, {"agent_id": "1"}), 422, "validation_error")
     assert_problem(await anna.post(path, {"agent_id": 0}), 422, "validation_error")
     assert_problem(await stranger.post(path, {"agent_id": stranger.id}), 404, "not_found")
-    assert_problem(await kim.post(path, {"agent_id": anna.id}), 404, "not_found")
+    assert_problem(await kim.post(path, {"agent_id": anna.id}), 403, "forbidden")
     assert (await conversation(anna, conv))["owner"] is None
 
     # who works on a conversation is company-internal

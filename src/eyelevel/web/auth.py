@@ -64,6 +64,13 @@ async def resolve(
     return Caller(None)
 
 
+async def same_origin(request: Request, svc: Annotated[Services, Depends(services)]) -> None:
+    """For state-changing requests that create a session: refuse a foreign ``Origin``."""
+    origin = request.headers.get("origin")
+    if request.method not in SAFE_METHODS and origin is not None and origin not in svc.origins:
+        raise DomainError(ErrorCode.CSRF_FAILED, "cross-origin request refused")
+
+
 async def caller(request: Request, svc: Annotated[Services, Depends(services)]) -> Caller:
     cached: Caller | None = getattr(request.state, "caller", None)
     if cached is None:

@@ -115,6 +115,8 @@ async def check_assign(
         conversation = await access_conversation_txn(
             uow, principal, conversation_id, for_update=True
         )
+        if isinstance(principal, CustomerPrincipal):  # may see it, so 403 reveals nothing
+            raise DomainError(ErrorCode.FORBIDDEN, "only the company assigns conversations")
         require_role(principal, conversation.company_id, Role.AGENT)
         if agent_id is not None:
             membership = await uow.accounts.get_membership(conversation.company_id, agent_id)

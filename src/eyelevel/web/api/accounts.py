@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
 from eyelevel.core.actions import accounts
 from eyelevel.core.principals import AgentPrincipal, CustomerPrincipal, TokenPrincipal
@@ -11,6 +11,7 @@ from eyelevel.web.auth import (
     CurrentPrincipal,
     Svc,
     clear_session_cookies,
+    same_origin,
     set_session_cookies,
 )
 from eyelevel.web.schemas import (
@@ -23,7 +24,12 @@ from eyelevel.web.schemas import (
     VerifyIn,
 )
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=ERRORS)
+router = APIRouter(
+    prefix="/api/v1/auth",
+    tags=["auth"],
+    responses=ERRORS,
+    dependencies=[Depends(same_origin)],  # sign-in and sign-up must come from our own pages
+)
 
 
 @router.post("/signup", status_code=status.HTTP_201_CREATED, summary="Create a customer account")
