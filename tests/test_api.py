@@ -960,3 +960,15 @@ async def test_openapi_and_local_docs(server: Server) -> None:
         assert len(r.content) > 100
     r = await anon.get(f"{API}/docs-assets/swagger-ui-bundle.js")
     assert "javascript" in r.headers["content-type"]
+
+
+async def test_sign_in_and_sign_up_refuse_a_foreign_origin(server: Server) -> None:
+    c = server.client()
+    evil = {"origin": "https://evil.example"}
+    body = {"email": "kim@example.org", "password": PASSWORD, "display_name": "Kim"}
+    assert_problem(await c.post(f"{API}/auth/signup", body, headers=evil), 403, "csrf_failed")
+    assert "eyelevel_session" not in c.http.cookies
+    r = await c.post(f"{API}/auth/signup", body, headers={"origin": server.url})
+    assert r.status_code == 201, r.text  # our own origin is fine, and the address was still free
+    login = {"kind": "customer", "email": "kim@example.org", "password": PASSWORD}
+    assert_problem(await c.post(f"{API}/auth/login", login, headers=evil), 403, "csrf_failed")
