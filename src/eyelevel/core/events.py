@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from eyelevel.core.entities import Conversation, Message, MessageKind
+from eyelevel.core.entities import Conversation, Message, MessageKind, NewEvent, Status
 
 
 class EventType(StrEnum):
@@ -78,3 +78,21 @@ def owner_data(conversation: Conversation) -> dict[str, Any] | None:
     if conversation.owner_team_id is not None:
         return {"type": "team", "id": conversation.owner_team_id}
     return None
+
+
+def status_changed(
+    conversation: Conversation, status: Status, snoozed_until: datetime | None
+) -> NewEvent:
+    """The customer is told about every status change (honest communication)."""
+    return NewEvent(
+        type=EventType.CONVERSATION_STATUS_CHANGED,
+        company_id=conversation.company_id,
+        conversation_id=conversation.id,
+        customer_id=conversation.customer_id,
+        data={
+            "conversation_id": conversation.id,
+            "status": status.value,
+            "previous": conversation.status.value,
+            "snoozed_until": iso(snoozed_until),
+        },
+    )

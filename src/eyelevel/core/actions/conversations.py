@@ -17,7 +17,7 @@ from eyelevel.core.entities import (
     Status,
 )
 from eyelevel.core.errors import DomainError, ErrorCode, not_found
-from eyelevel.core.events import EventType, conversation_data, iso, owner_data
+from eyelevel.core.events import EventType, conversation_data, owner_data, status_changed
 from eyelevel.core.ids import AgentId, ConversationId, TeamId
 from eyelevel.core.ports import Context, UnitOfWork
 from eyelevel.core.principals import CustomerPrincipal, Principal
@@ -195,21 +195,7 @@ async def check_change_status(
         await uow.conversations.set_status(conversation.id, status, snoozed_until, now)
         updated = await uow.conversations.get(conversation.id)
         assert updated is not None
-        await uow.emit(
-            NewEvent(
-                type=EventType.CONVERSATION_STATUS_CHANGED,
-                company_id=conversation.company_id,
-                conversation_id=conversation.id,
-                customer_id=conversation.customer_id,
-                data={
-                    "conversation_id": conversation.id,
-                    "status": status.value,
-                    "previous": conversation.status.value,
-                    "snoozed_until": iso(snoozed_until),
-                },
-            ),
-            now,
-        )
+        await uow.emit(status_changed(conversation, status, snoozed_until), now)
         return updated
 
     return await ctx.db.write("change_status", txn)

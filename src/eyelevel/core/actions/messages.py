@@ -17,7 +17,7 @@ from eyelevel.core.entities import (
     Status,
 )
 from eyelevel.core.errors import DomainError, ErrorCode
-from eyelevel.core.events import EventType, message_data
+from eyelevel.core.events import EventType, message_data, status_changed
 from eyelevel.core.ids import ConversationId, EventPos
 from eyelevel.core.ports import Context, UnitOfWork
 from eyelevel.core.principals import (
@@ -166,21 +166,7 @@ async def do_send_message_txn(
         now,
     )
     if status != conversation.status:
-        await uow.emit(
-            NewEvent(
-                type=EventType.CONVERSATION_STATUS_CHANGED,
-                company_id=conversation.company_id,
-                conversation_id=conversation.id,
-                customer_id=conversation.customer_id,
-                data={
-                    "conversation_id": conversation.id,
-                    "status": status.value,
-                    "previous": conversation.status.value,
-                    "snoozed_until": None,
-                },
-            ),
-            now,
-        )
+        await uow.emit(status_changed(conversation, status, None), now)
     return Sent(message, created=True)
 
 
