@@ -115,27 +115,53 @@ def _error(lang: str, t: dict[str, str], message: str, status: int) -> HTMLRespo
     return _page(lang, t["error"], f'<p class="error">{html.escape(message)}</p>', status)
 
 
-@router.get("/verify")
-async def verify_page(request: Request, token: str = "") -> HTMLResponse:
+def _token_form(
+    request: Request,
+    token: str,
+    *,
+    action: str,
+    title: str,
+    lead: str,
+    button: str,
+    fields: str = "",
+) -> HTMLResponse:
+    """A page with a form that posts the link's token (plus ``fields``) back to ``action``."""
     lang = _lang(request)
     t = TEXT[lang]
     if not token or len(token) > 300:
         return _error(lang, t, t["missing"], 400)
     return _page(
         lang,
-        t["verify_title"],
-        f"<p>{t['verify_lead']}</p><form method=post action=/verify>"
+        t[title],
+        f"<p>{t[lead]}</p><form method=post action={action}>"
         f'<input type=hidden name=token value="{html.escape(token)}">'
-        f"<button>{t['verify_button']}</button></form>",
+        f"{fields}<button>{t[button]}</button></form>",
+    )
+
+
+async def _submitted(request: Request) -> tuple[str, dict[str, str], dict[str, str] | None]:
+    """(language, texts, form) of a posted token form; the form is None when unusable."""
+    lang = _lang(request)
+    form = await _form(request)
+    return lang, TEXT[lang], form if form is not None and form.get("token") else None
+
+
+@router.get("/verify")
+async def verify_page(request: Request, token: str = "") -> HTMLResponse:
+    return _token_form(
+        request,
+        token,
+        action="/verify",
+        title="verify_title",
+        lead="verify_lead",
+        button="verify_button",
     )
 
 
 @router.post("/verify")
 async def verify_submit(request: Request) -> HTMLResponse:
-    lang = _lang(request)
-    t = TEXT[lang]
-    form = await _form(request)
-    if form is None or not form.get("token"):
+    lang, t, form = await _submitted(request)
+    if form is None:
         return _error(lang, t, t["missing"], 400)
     try:
         await accounts.check_verify_email(services(request).ctx, form["token"][:300])
@@ -146,30 +172,28 @@ async def verify_submit(request: Request) -> HTMLResponse:
 
 @router.get("/app/invite")
 async def invite_page(request: Request, token: str = "") -> HTMLResponse:
-    lang = _lang(request)
-    t = TEXT[lang]
-    if not token or len(token) > 300:
-        return _error(lang, t, t["missing"], 400)
-    return _page(
-        lang,
-        t["invite_title"],
-        f"<p>{t['invite_lead']}</p><form method=post action=/app/invite>"
-        f'<input type=hidden name=token value="{html.escape(token)}">'
-        f"<label for=name>{t['name']}</label>"
-        "<input id=name name=name required maxlength=100 autocomplete=name>"
-        f"<label for=password>{t['password']}</label>"
-        "<input id=password name=password type=password required minlength=10 maxlength=256 "
-        "autocomplete=new-password>"
-        f"<button>{t['invite_button']}</button></form>",
+    t = TEXT[_lang(request)]
+    return _token_form(
+        request,
+        token,
+        action="/app/invite",
+        title="invite_title",
+        lead="invite_lead",
+        button="invite_button",
+        fields=(
+            f"<label for=name>{t['name']}</label>"
+            "<input id=name name=name required maxlength=100 autocomplete=name>"
+            f"<label for=password>{t['password']}</label>"
+            "<input id=password name=password type=password required minlength=10 "
+            "maxlength=256 autocomplete=new-password>"
+        ),
     )
 
 
 @router.post("/app/invite")
 async def invite_submit(request: Request) -> HTMLResponse:
-    lang = _lang(request)
-    t = TEXT[lang]
-    form = await _form(request)
-    if form is None or not form.get("token"):
+    lang, t, form = await _submitted(request)
+    if form is None:
         return _error(lang, t, t["missing"], 400)
     svc = services(request)
     try:
