@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Awaitable, Callable
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, TypeVar
 
 import typer
@@ -202,7 +202,8 @@ def token_create(
     console.print(_run_action(act))
 
 
-class BenchBackend(str, Enum):
+class BenchBackend(StrEnum):
+    auto = "auto"
     sqlite = "sqlite"
     postgres = "postgres"
     both = "both"
@@ -210,12 +211,18 @@ class BenchBackend(str, Enum):
 
 BENCH_HELP = (
     "Load-test a fresh server over real WebSockets on 127.0.0.1 and print a table.\n\n"
-    "Starts `eyelevel serve` as a separate process on a temporary SQLite file (and/or a fresh "
-    "PostgreSQL database + Redis), seeds verified customers and agents, signs them in, starts "
-    "one conversation per customer, drives the sockets from --clients processes and measures "
-    "messages/s, send→ack and send→delivery p50/p99, errors, and the server's RSS and CPU.\n\n"
-    "Examples: `eyelevel bench --rate 0 --customers 200 --agents 2` (maximum throughput); "
-    "`eyelevel bench --rate 500 --sockets 1000` (latency with 1,000 open sockets)."
+    "For each backend and each --rate, starts `eyelevel serve` as a separate process on a new "
+    "temporary SQLite file (or a new PostgreSQL database with Redis as the bus), seeds verified "
+    "customers and agents, signs them in, starts one conversation per customer, drives the "
+    "sockets from --clients processes and measures messages/s sustained, send→ack and "
+    "send→delivery p50/p99, errors, and the server's RSS and CPU.\n\n"
+    "The defaults run both targets: maximum throughput (--rate 0) and 500 messages/s with "
+    "1,000 open sockets, on SQLite, and on PostgreSQL + Redis when EYELEVEL_DATABASE_URL (or "
+    "--database-url) names a PostgreSQL server.\n\n"
+    "Examples: `eyelevel bench --rate 0 --agents 2` (throughput only); `eyelevel bench --rate "
+    "500 --customers 990 --agents 10` (1,000 active sockets); `eyelevel bench --backend both "
+    "--database-url postgresql+asyncpg://postgres@127.0.0.1/postgres --redis-url "
+    "redis://127.0.0.1:6379/0`."
 )
 
 
@@ -234,16 +241,19 @@ def bench(
         int,
         typer.Option(
             min=0,
-            help="Total open sockets: idle signed-in customers are added to reach it (e.g. 1000).",
+            help="Total open sockets: signed-in idle customers are added to reach it.",
         ),
-    ] = 0,
+    ] = 1000,
     rate: Annotated[
-        float,
+        list[float] | None,
         typer.Option(
-            min=0, help="Messages/s offered (open loop); 0 = closed loop, as fast as acks return."
+            min=0,
+            help="Messages/s offered (open loop); 0 = closed loop, each sender waits for its "
+            "ack (maximum throughput). Repeat for several runs. [default: 0 and 500]",
+            show_default=False,
         ),
-    ] = 500.0,
-    duration: Annotated[float, typer.Option(min=1, max=3600, help="Measured seconds.")] = 20.0,
+    ] = None,
+    duration: Annotated[float, typer.Option(min=1, max=3600, help="Measured seconds.")] = 15.0,
     warmup: Annotated[
         float, typer.Option(min=0, max=600, help="Unmeasured seconds of load before the window.")
     ] = 3.0,
@@ -254,19 +264,21 @@ def bench(
         int, typer.Option(min=1, max=16, help="Client processes generating the load.")
     ] = 1,
     backend: Annotated[
-        BenchBackend, typer.Option(help="sqlite, postgres (needs --database-url) or both.")
-    ] = BenchBackend.sqlite,
+        BenchBackend,
+        typer.Option(help="auto = SQLite, plus PostgreSQL + Redis when configured."),
+    ] = BenchBackend.auto,
     database_url: Annotated[
         str | None,
         typer.Option(
             envvar="EYELEVEL_DATABASE_URL",
-            help="PostgreSQL server on loopback; the bench creates and drops its own database eyelevel_bench there.",
+            help="PostgreSQL server on loopback; the bench creates and drops its own "
+            "database eyelevel_bench there (a SQLite URL here is ignored).",
         ),
     ] = None,
     redis_url: Annotated[
         str | None,
         typer.Option(
-            envvar="EYELEVEL_REDIS_URL", help="Redis on loopback for the PostgreSQL run's bus."
+            envvar="EYELEVEL_REDIS_URL", help="Redis on loopback: the bus of the PostgreSQL run."
         ),
     ] = None,
     deflate: Annotated[
@@ -285,7 +297,6 @@ def bench(
         agents=agents,
         companies=companies,
         sockets=sockets,
-        rate=rate,
         duration=duration,
         warmup=warmup,
         agent_share=agent_share,
@@ -295,14 +306,17 @@ def bench(
         database_url=database_url,
         redis_url=redis_url,
     )
-    if backend == BenchBackend.postgres and database_url is None:
-        console.print(
-            "[red]error[/red] --backend postgres needs --database-url postgresql+asyncpg://…"
-        )
+    if backend in (BenchBackend.postgres, BenchBackend.both) and database_url is None:
+        console.print("[red]error[/red] this backend needs --database-url postgresql+asyncpg://…")
         raise typer.Exit(2)
-    backends = ["sqlite", "postgres"] if backend == BenchBackend.both else [backend.value]
+    backends = {
+        BenchBackend.auto: ["sqlite", "postgres"],  # PostgreSQL is skipped, with a note, if unset
+        BenchBackend.sqlite: ["sqlite"],
+        BenchBackend.postgres: ["postgres"],
+        BenchBackend.both: ["sqlite", "postgres"],
+    }[backend]
     logs.configure("warning")
-    raise typer.Exit(bench_mod.run(backends, opts))
+    raise typer.Exit(bench_mod.run(backends, opts, rate or [0.0, 500.0]))
 
 
 def main() -> None:
