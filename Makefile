@@ -30,6 +30,7 @@ test: lint test-sqlite test-postgres
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy
 	PYTHONPATH=src $(BIN)/lint-imports
 

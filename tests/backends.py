@@ -29,7 +29,10 @@ CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def requirement_failure(what: str, error: Exception) -> str:
-    return f"{what} is required for EYELEVEL_TEST_BACKEND={BACKEND} but unreachable: {type(error).__name__}: {error}"
+    return (
+        f"{what} is required for EYELEVEL_TEST_BACKEND={BACKEND} but unreachable: "
+        f"{type(error).__name__}: {error}"
+    )
 
 
 async def _check_postgres(url: str) -> None:

@@ -67,13 +67,17 @@ class Client:
         sock.hello_pos = hello["pos"]
         return sock
 
-    async def start_conversation(self, company: str, body: str = "Hallo!", **kw: Any) -> dict[str, Any]:
+    async def start_conversation(
+        self, company: str, body: str = "Hallo!", **kw: Any
+    ) -> dict[str, Any]:
         r = await self.post("/api/v1/conversations", {"company": company, "body": body, **kw})
         assert r.status_code == 201, r.text
         return dict(r.json())
 
     async def send(self, conversation_id: int, body: str, **kw: Any) -> httpx.Response:
-        return await self.post(f"/api/v1/conversations/{conversation_id}/messages", {"body": body, **kw})
+        return await self.post(
+            f"/api/v1/conversations/{conversation_id}/messages", {"body": body, **kw}
+        )
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -146,14 +150,20 @@ class Server:
         return company
 
     async def agent(
-        self, company: Company, email: str | None = None, role: Role = Role.AGENT, name: str = "Anna Agent"
+        self,
+        company: Company,
+        email: str | None = None,
+        role: Role = Role.AGENT,
+        name: str = "Anna Agent",
     ) -> Client:
         email = email or f"agent-{uuid.uuid4().hex[:8]}@example.com"
         agent = await operator.ensure_agent(
             self.runtime.ctx, company, email=email, name=name, password=PASSWORD, role=role
         )
         c = self.client("agent")
-        r = await c.post("/api/v1/auth/login", {"kind": "agent", "email": email, "password": PASSWORD})
+        r = await c.post(
+            "/api/v1/auth/login", {"kind": "agent", "email": email, "password": PASSWORD}
+        )
         assert r.status_code == 200, r.text
         c.id, c.name = agent.id, agent.name
         return c

@@ -90,8 +90,16 @@ class ServeProcess:
         err = open(self.stderr_path(self.runs), "wb")  # noqa: SIM115
         self._files = [out, err]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "eyelevel", "serve", "--host", "127.0.0.1",
-             "--port", str(self.port)],
+            [
+                sys.executable,
+                "-m",
+                "eyelevel",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
             env=self.env,
             cwd=self.logdir,
             stdin=subprocess.DEVNULL,
@@ -338,7 +346,11 @@ class Cluster:
                 customer_email=f"kunde-{uuid.uuid4().hex[:8]}@example.org",
             )
             await operator.ensure_agent(
-                rt.ctx, company, email=seeded.agent_email, name="Anna Agent", password=PASSWORD,
+                rt.ctx,
+                company,
+                email=seeded.agent_email,
+                name="Anna Agent",
+                password=PASSWORD,
                 role=Role.AGENT,
             )
             await operator.ensure_customer(
@@ -353,4 +365,3 @@ class Cluster:
 
     def stderr_text(self) -> str:
         return "".join(p.stderr_text() for p in self.processes)
-

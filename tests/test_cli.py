@@ -22,12 +22,21 @@ from eyelevel.security import Argon2Hasher
 from tests.harness import PASSWORD, start_server
 
 COMMANDS = [
-    [], ["serve"], ["demo"], ["migrate"], ["worker"], ["company", "create"],
-    ["agent", "invite"], ["token", "create"], ["bench"],
+    [],
+    ["serve"],
+    ["demo"],
+    ["migrate"],
+    ["worker"],
+    ["company", "create"],
+    ["agent", "invite"],
+    ["token", "create"],
+    ["bench"],
 ]
 
 
-def run(args: list[str], db_url: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], db_url: str, tmp_path: Path, **env: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "eyelevel", *args],
         env={
@@ -54,7 +63,9 @@ def test_every_command_has_help(command: list[str], tmp_path: Path) -> None:
     assert not (tmp_path / "data").exists()  # --help does nothing else
 
 
-async def test_company_token_and_invite_commands_work_end_to_end(db_url: str, tmp_path: Path) -> None:
+async def test_company_token_and_invite_commands_work_end_to_end(
+    db_url: str, tmp_path: Path
+) -> None:
     first = run(["company", "create", "acme", "Acme AG", "--phone", "+49 40 111"], db_url, tmp_path)
     assert first.returncode == 0, first.stderr
     assert "created: acme" in first.stdout
@@ -66,7 +77,9 @@ async def test_company_token_and_invite_commands_work_end_to_end(db_url: str, tm
     secret = token.stdout.strip()
     assert re.fullmatch(r"elt_[A-Za-z0-9_-]{20,}", secret)
 
-    invite = run(["agent", "invite", "acme", "Boss@Example.com", "--role", "admin"], db_url, tmp_path)
+    invite = run(
+        ["agent", "invite", "acme", "Boss@Example.com", "--role", "admin"], db_url, tmp_path
+    )
     assert invite.returncode == 0, invite.stderr
     link = re.search(r"/app/invite\?token=(\S+)", invite.stdout)
     assert link is not None
@@ -119,7 +132,13 @@ async def test_demo_seed_is_idempotent(db_url: str, tmp_path: Path) -> None:
 
 def test_production_refuses_a_weak_secret_key(tmp_path: Path) -> None:
     db = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
-    result = run(["serve", "--port", "1"], db, tmp_path, EYELEVEL_ENV="production", EYELEVEL_SECRET_KEY="short")
+    result = run(
+        ["serve", "--port", "1"],
+        db,
+        tmp_path,
+        EYELEVEL_ENV="production",
+        EYELEVEL_SECRET_KEY="short",
+    )
     assert result.returncode != 0
     assert "EYELEVEL_SECRET_KEY is weak" in result.stderr + result.stdout
     missing = run(["serve", "--port", "1"], db, tmp_path, EYELEVEL_ENV="production")

@@ -9,17 +9,38 @@ from eyelevel.core.events import EventType
 from tests.harness import Client, Server
 
 MESSAGE_KEYS = {
-    "id", "conversation_id", "company_id", "seq", "kind", "body", "author", "client_id",
+    "id",
+    "conversation_id",
+    "company_id",
+    "seq",
+    "kind",
+    "body",
+    "author",
+    "client_id",
     "created_at",
 }
 CONTRACTS: dict[str, set[str]] = {
     EventType.CONVERSATION_CREATED: {
-        "id", "company_id", "customer_id", "subject", "status", "owner", "snoozed_until",
-        "last_seq", "created_at", "updated_at", "last_message_at",
+        "id",
+        "company_id",
+        "customer_id",
+        "subject",
+        "status",
+        "owner",
+        "snoozed_until",
+        "last_seq",
+        "created_at",
+        "updated_at",
+        "last_message_at",
     },
     EventType.MESSAGE_CREATED: MESSAGE_KEYS,
     EventType.CONVERSATION_ASSIGNED: {"conversation_id", "owner", "previous"},
-    EventType.CONVERSATION_STATUS_CHANGED: {"conversation_id", "status", "previous", "snoozed_until"},
+    EventType.CONVERSATION_STATUS_CHANGED: {
+        "conversation_id",
+        "status",
+        "previous",
+        "snoozed_until",
+    },
     EventType.MESSAGE_READ: {"conversation_id", "reader", "seq"},
     EventType.TYPING: {"conversation_id", "who", "name"},
 }
@@ -43,7 +64,9 @@ async def _act(agent: Client, customer: Client, agent_id: int) -> int:
     await agent.post(f"/api/v1/conversations/{cid}/read", {"seq": 1})
     await customer.post(f"/api/v1/conversations/{cid}/read", {"seq": 3})
     until = (datetime.now(UTC) + timedelta(days=1)).isoformat()
-    await agent.post(f"/api/v1/conversations/{cid}/status", {"status": "snoozed", "snoozed_until": until})
+    await agent.post(
+        f"/api/v1/conversations/{cid}/status", {"status": "snoozed", "snoozed_until": until}
+    )
     await customer.send(cid, "Noch eine Frage")  # reopens
     await agent.post(f"/api/v1/conversations/{cid}/status", {"status": "resolved"})
     await agent.post(f"/api/v1/conversations/{cid}/assignment", {})
@@ -66,12 +89,18 @@ async def test_every_event_type_matches_its_contract(server: Server) -> None:
             assert (frame["pos"] is None) == (frame["type"] == EventType.TYPING)
 
 
-def _apply(state: dict[int, dict[str, Any]], messages: dict[int, list[dict[str, Any]]], frame: dict[str, Any]) -> None:
+def _apply(
+    state: dict[int, dict[str, Any]],
+    messages: dict[int, list[dict[str, Any]]],
+    frame: dict[str, Any],
+) -> None:
     """A minimal client: the state a messenger or inbox keeps, updated only from events."""
     data = frame["data"]
     match frame["type"]:
         case "conversation.created":
-            state[data["id"]] = {k: data[k] for k in ("id", "status", "owner", "subject", "snoozed_until")}
+            state[data["id"]] = {
+                k: data[k] for k in ("id", "status", "owner", "subject", "snoozed_until")
+            }
             messages[data["id"]] = []
         case "message.created":
             messages[data["conversation_id"]].append(data)
@@ -82,12 +111,19 @@ def _apply(state: dict[int, dict[str, Any]], messages: dict[int, list[dict[str, 
             state[data["conversation_id"]]["snoozed_until"] = data["snoozed_until"]
 
 
-async def _fetch(client: Client) -> tuple[dict[int, dict[str, Any]], dict[int, list[dict[str, Any]]]]:
+async def _fetch(
+    client: Client,
+) -> tuple[dict[int, dict[str, Any]], dict[int, list[dict[str, Any]]]]:
     convs = (await client.get("/api/v1/conversations")).json()["items"]
-    state = {c["id"]: {k: c[k] for k in ("id", "status", "owner", "subject", "snoozed_until")} for c in convs}
+    state = {
+        c["id"]: {k: c[k] for k in ("id", "status", "owner", "subject", "snoozed_until")}
+        for c in convs
+    }
     msgs = {}
     for c in convs:
-        msgs[c["id"]] = (await client.get(f"/api/v1/conversations/{c['id']}/messages")).json()["items"]
+        msgs[c["id"]] = (await client.get(f"/api/v1/conversations/{c['id']}/messages")).json()[
+            "items"
+        ]
     return state, msgs
 
 
@@ -96,7 +132,9 @@ def _normalise(state: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
     for cid, conv in state.items():
         conv = dict(conv)
         if conv["snoozed_until"] is not None:
-            conv["snoozed_until"] = datetime.fromisoformat(conv["snoozed_until"].replace("Z", "+00:00"))
+            conv["snoozed_until"] = datetime.fromisoformat(
+                conv["snoozed_until"].replace("Z", "+00:00")
+            )
         out[cid] = conv
     return out
 

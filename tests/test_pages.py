@@ -17,6 +17,7 @@ async def test_verify_page_confirms_the_email_in_german(server: Server) -> None:
         "/api/v1/auth/signup",
         {"email": "kim@example.org", "password": PASSWORD, "display_name": "Kim"},
     )
+    assert r.status_code == 201, r.text
     token = await server.mail_token("kim@example.org", r"/verify\?token=(\S+)")
     browser = server.client()
     de = {"accept-language": "de-DE,de;q=0.9,en;q=0.5"}

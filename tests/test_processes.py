@@ -125,23 +125,37 @@ async def ws_sender(
                 try:
                     if conn is None:
                         conn, _ = await account.ws(proc)
-                    await conn.send(json.dumps({
-                        "type": "send", "ref": client_id, "conversation_id": conv_id,
-                        "body": body, "client_id": client_id,
-                    }))
+                    await conn.send(
+                        json.dumps(
+                            {
+                                "type": "send",
+                                "ref": client_id,
+                                "conversation_id": conv_id,
+                                "body": body,
+                                "client_id": client_id,
+                            }
+                        )
+                    )
                     while True:
                         frame = json.loads(await asyncio.wait_for(conn.recv(), 10))
                         if frame.get("ref") == client_id:
                             break
-                except (OSError, TimeoutError, websockets.ConnectionClosed,
-                        websockets.InvalidHandshake):
+                except (
+                    OSError,
+                    TimeoutError,
+                    websockets.ConnectionClosed,
+                    websockets.InvalidHandshake,
+                ):
                     if conn is not None:
                         await conn.close()
                     conn = None
                     frame = None
                 if frame is not None and frame["type"] == "ack":
                     ledger.ack(
-                        client_id, frame["data"], body, duplicate=frame["duplicate"],
+                        client_id,
+                        frame["data"],
+                        body,
+                        duplicate=frame["duplicate"],
                         retried=retried,
                     )
                     break
@@ -250,8 +264,10 @@ async def test_kill_9_loses_no_acknowledged_message_and_duplicates_none(
     assert sum(counts) >= 4 * TAIL
     assert server.runs == 1 + KILLS
     assert "Traceback" not in cluster.stderr_text(), context
-    print(f"\ncrash test ({backends.BACKEND}): {len(stored)} messages, {context.splitlines()[0]}, "
-          f"{time.monotonic() - started:.1f}s")
+    print(
+        f"\ncrash test ({backends.BACKEND}): {len(stored)} messages, {context.splitlines()[0]}, "
+        f"{time.monotonic() - started:.1f}s"
+    )
 
 
 # -- cross-process fan-out ---------------------------------------------------------------------
@@ -299,16 +315,21 @@ async def pump(conn: ClientConnection, watch: Watch, want_created: int, want_ack
     raise AssertionError(f"{watch.name}: socket closed early ({conn.close_code})")
 
 
-async def send_all(
-    conn: ClientConnection, watch: Watch, conv_id: int, prefix: str, n: int
-) -> None:
+async def send_all(conn: ClientConnection, watch: Watch, conv_id: int, prefix: str, n: int) -> None:
     """Sends ``n`` messages over the socket with at most ``WINDOW`` unacknowledged."""
     for i in range(n):
         await watch.window.acquire()
-        await conn.send(json.dumps({
-            "type": "send", "ref": f"{prefix}-{i}", "conversation_id": conv_id,
-            "body": f"{prefix} {i}", "client_id": f"{prefix}-{i}",
-        }))
+        await conn.send(
+            json.dumps(
+                {
+                    "type": "send",
+                    "ref": f"{prefix}-{i}",
+                    "conversation_id": conv_id,
+                    "body": f"{prefix} {i}",
+                    "client_id": f"{prefix}-{i}",
+                }
+            )
+        )
 
 
 @pytest.mark.skipif(backends.BACKEND != "postgres", reason=REQUIRE_POSTGRES)
@@ -350,8 +371,10 @@ async def test_two_processes_fan_out_1000_messages_each_way(db_url: str, tmp_pat
         assert from_other == [f"{other} {i}" for i in range(EACH_WAY)], watch.name
         assert sorted(watch.acks) == sorted(f"{own}-{i}" for i in range(EACH_WAY)), watch.name
         assert not any(ack["duplicate"] for ack in watch.acks.values()), watch.name
-    print(f"\nfan-out: {2 * EACH_WAY} messages across two processes in "
-          f"{time.monotonic() - started:.1f}s")
+    print(
+        f"\nfan-out: {2 * EACH_WAY} messages across two processes in "
+        f"{time.monotonic() - started:.1f}s"
+    )
 
 
 # -- graceful stop -----------------------------------------------------------------------------

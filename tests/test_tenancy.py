@@ -224,8 +224,12 @@ class World:
         if on == "token" and actor.role in ADMIN_LEVEL and actor.own_slug is not None:
             # own company in the path, the other company's token id in it
             foreign += [
-                replace(t, label=f"{t.label}'s token via own company", slug=actor.own_slug,
-                        keep_slug=True)
+                replace(
+                    t,
+                    label=f"{t.label}'s token via own company",
+                    slug=actor.own_slug,
+                    keep_slug=True,
+                )
                 for t in list(foreign)
             ]
         return foreign
@@ -322,11 +326,18 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", f"{API}/companies/{{slug}}/invitations"): OnObject(
         "company",
         lambda t: [
-            Req("POST", _company(t, "/invitations"),
-                {"email": f"intruder-{uuid.uuid4().hex[:8]}@example.com", "role": "admin"}),
-            Req("POST", _company(t, "/invitations"),
-                {"email": "x@example.com", "company_id": t.company_id}, expect=INVALID,
-                note=_extra("company_id")),
+            Req(
+                "POST",
+                _company(t, "/invitations"),
+                {"email": f"intruder-{uuid.uuid4().hex[:8]}@example.com", "role": "admin"},
+            ),
+            Req(
+                "POST",
+                _company(t, "/invitations"),
+                {"email": "x@example.com", "company_id": t.company_id},
+                expect=INVALID,
+                note=_extra("company_id"),
+            ),
         ],
     ),
     ("GET", f"{API}/companies/{{slug}}/tokens"): OnObject(
@@ -336,8 +347,13 @@ MATRIX: dict[tuple[str, str], Entry] = {
         "company",
         lambda t: [
             Req("POST", _company(t, "/tokens"), {"name": "intruder"}),
-            Req("POST", _company(t, "/tokens"), {"name": "x", "company_id": t.company_id},
-                expect=INVALID, note=_extra("company_id")),
+            Req(
+                "POST",
+                _company(t, "/tokens"),
+                {"name": "x", "company_id": t.company_id},
+                expect=INVALID,
+                note=_extra("company_id"),
+            ),
         ],
     ),
     ("DELETE", f"{API}/companies/{{slug}}/tokens/{{token_id}}"): OnObject(
@@ -360,15 +376,28 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", f"{API}/conversations"): OnObject(
         "company",
         lambda t: [
-            Req("POST", f"{API}/conversations",
+            Req(
+                "POST",
+                f"{API}/conversations",
                 {"company": t.slug, "body": "Hallo", "customer_id": t.customer_id},
-                expect=INVALID, note=_extra("customer_id")),
-            Req("POST", f"{API}/conversations",
+                expect=INVALID,
+                note=_extra("customer_id"),
+            ),
+            Req(
+                "POST",
+                f"{API}/conversations",
                 {"company": t.slug, "body": "Hallo", "company_id": t.company_id},
-                expect=INVALID, note=_extra("company_id")),
+                expect=INVALID,
+                note=_extra("company_id"),
+            ),
             # staff cannot open a conversation on a customer's behalf, whatever the company
-            Req("POST", f"{API}/conversations", {"company": t.slug, "body": "Hallo"},
-                expect=FORBIDDEN, who=STAFF),
+            Req(
+                "POST",
+                f"{API}/conversations",
+                {"company": t.slug, "body": "Hallo"},
+                expect=FORBIDDEN,
+                who=STAFF,
+            ),
         ],
     ),
     ("GET", f"{API}/conversations/{{conversation_id}}"): OnObject(
@@ -386,9 +415,13 @@ MATRIX: dict[tuple[str, str], Entry] = {
         lambda t: [
             Req("POST", _conv(t, "/messages"), {"body": "intrusion", "client_id": "x-1"}),
             Req("POST", _conv(t, "/messages"), {"body": "intrusion", "note": True}, who=STAFF),
-            Req("POST", _conv(t, "/messages"),
+            Req(
+                "POST",
+                _conv(t, "/messages"),
                 {"body": "intrusion", "kind": "agent", "author": {"type": "agent", "name": "X"}},
-                expect=INVALID, note=_extra("kind, author")),
+                expect=INVALID,
+                note=_extra("kind, author"),
+            ),
         ],
     ),
     ("POST", f"{API}/conversations/{{conversation_id}}/assignment"): OnObject(
@@ -400,12 +433,22 @@ MATRIX: dict[tuple[str, str], Entry] = {
             # the caller's own conversation handed to the other company's agent or team
             *(
                 [
-                    Req("POST", f"{API}/conversations/{t.home_conversation_id}/assignment",
-                        {"agent_id": t.agent_id}, expect=FOREIGN_OWNER, who=STAFF,
-                        note="own conversation, other company's agent"),
-                    Req("POST", f"{API}/conversations/{t.home_conversation_id}/assignment",
-                        {"team_id": t.team_id}, expect=FOREIGN_OWNER, who=STAFF,
-                        note="own conversation, other company's team"),
+                    Req(
+                        "POST",
+                        f"{API}/conversations/{t.home_conversation_id}/assignment",
+                        {"agent_id": t.agent_id},
+                        expect=FOREIGN_OWNER,
+                        who=STAFF,
+                        note="own conversation, other company's agent",
+                    ),
+                    Req(
+                        "POST",
+                        f"{API}/conversations/{t.home_conversation_id}/assignment",
+                        {"team_id": t.team_id},
+                        expect=FOREIGN_OWNER,
+                        who=STAFF,
+                        note="own conversation, other company's team",
+                    ),
                 ]
                 if t.home_conversation_id
                 else []
@@ -416,40 +459,83 @@ MATRIX: dict[tuple[str, str], Entry] = {
         "conversation",
         lambda t: [
             Req("POST", _conv(t, "/status"), {"status": "resolved"}),
-            Req("POST", _conv(t, "/status"), {"status": "snoozed", "snoozed_until": _future()},
-                who=STAFF),
+            Req(
+                "POST",
+                _conv(t, "/status"),
+                {"status": "snoozed", "snoozed_until": _future()},
+                who=STAFF,
+            ),
         ],
     ),
     ("POST", f"{API}/conversations/{{conversation_id}}/read"): OnObject(
         "conversation",
         lambda t: [
             Req("POST", _conv(t, "/read"), {"seq": 3}),
-            Req("POST", _conv(t, "/read"), {"seq": 3, "reader": "customer"}, expect=INVALID,
-                note=_extra("reader")),
+            Req(
+                "POST",
+                _conv(t, "/read"),
+                {"seq": 3, "reader": "customer"},
+                expect=INVALID,
+                note=_extra("reader"),
+            ),
         ],
     ),
     ("WS", f"{API}/ws"): SocketRoute(
         lambda t: [
-            ({"type": "send", "conversation_id": t.conversation_id, "body": "intrusion",
-              "client_id": "ws-x"}, REFUSED, None),
-            ({"type": "send", "conversation_id": t.conversation_id, "body": "intrusion",
-              "note": True}, REFUSED, STAFF),
+            (
+                {
+                    "type": "send",
+                    "conversation_id": t.conversation_id,
+                    "body": "intrusion",
+                    "client_id": "ws-x",
+                },
+                REFUSED,
+                None,
+            ),
+            (
+                {
+                    "type": "send",
+                    "conversation_id": t.conversation_id,
+                    "body": "intrusion",
+                    "note": True,
+                },
+                REFUSED,
+                STAFF,
+            ),
             ({"type": "read", "conversation_id": t.conversation_id, "seq": 3}, REFUSED, None),
             ({"type": "typing", "conversation_id": t.conversation_id}, REFUSED, None),
-            ({"type": "typing", "conversation_id": t.conversation_id, "private": True},
-             REFUSED, STAFF),
-            ({"type": "send", "conversation_id": t.conversation_id, "body": "intrusion",
-              "company_id": t.company_id}, INVALID, None),
-            ({"type": "read", "conversation_id": t.conversation_id, "seq": 3,
-              "customer_id": t.customer_id}, INVALID, None),
+            (
+                {"type": "typing", "conversation_id": t.conversation_id, "private": True},
+                REFUSED,
+                STAFF,
+            ),
+            (
+                {
+                    "type": "send",
+                    "conversation_id": t.conversation_id,
+                    "body": "intrusion",
+                    "company_id": t.company_id,
+                },
+                INVALID,
+                None,
+            ),
+            (
+                {
+                    "type": "read",
+                    "conversation_id": t.conversation_id,
+                    "seq": 3,
+                    "customer_id": t.customer_id,
+                },
+                INVALID,
+                None,
+            ),
         ]
     ),
     # -- operations, docs and mail-link pages ----------------------------------------------
     ("GET", "/healthz"): Public("liveness probe, constant answer"),
     ("GET", "/readyz"): Public("readiness probe: dependency names and up/down only"),
     ("GET", "/metrics"): Public(
-        "Prometheus text: counters by route template, no ids or tenant data "
-        "(restrict at the proxy)"
+        "Prometheus text: counters by route template, no ids or tenant data (restrict at the proxy)"
     ),
     ("GET", f"{API}/openapi.json"): Public("the API description"),
     ("HEAD", f"{API}/openapi.json"): Public("the API description"),
@@ -567,7 +653,12 @@ async def build_world(server: Server) -> World:
         observer = await server.token_client(company, name="observer")
         await server.token_client(company, name="spare")
         parties[k] = Party(
-            key=k, company=company, agent=agent, admin=admin, team_id=team.id, observer=observer,
+            key=k,
+            company=company,
+            agent=agent,
+            admin=admin,
+            team_id=team.id,
+            observer=observer,
             spare_token_id=await _token_id(admin, company.slug, "spare"),
             customer=customers[k],
             customer_observer=await _login(server, "customer", emails[k]),
@@ -604,15 +695,27 @@ async def build_world(server: Server) -> World:
     a = parties["a"]
     me = await _ok(await token_a.get(f"{API}/auth/me"))
     actors["token_a"] = Actor(
-        "token_a", token_a, me["id"], frozenset({a.company.id}), company_convs("a"),
-        frozenset({a.company.id}), "acme",
+        "token_a",
+        token_a,
+        me["id"],
+        frozenset({a.company.id}),
+        company_convs("a"),
+        frozenset({a.company.id}),
+        "acme",
     )
     actors["customer_a"] = Actor(
-        "customer_a", customers["a"], customers["a"].id, frozenset(), frozenset({convs["a"]}),
+        "customer_a",
+        customers["a"],
+        customers["a"].id,
+        frozenset(),
+        frozenset({convs["a"]}),
         frozenset({a.company.id}),
     )
     actors["customer_b"] = Actor(
-        "customer_b", customers["b"], customers["b"].id, frozenset(),
+        "customer_b",
+        customers["b"],
+        customers["b"].id,
+        frozenset(),
         frozenset({convs["b"], convs["ba"]}),
         frozenset({a.company.id, parties["b"].company.id}),
     )
@@ -636,7 +739,8 @@ async def snapshot(w: World) -> dict[str, Any]:
         reads[f"{k}: tokens"] = (p.observer, f"{API}/companies/{slug}/tokens")
         reads[f"{k}: staff"] = (p.observer, f"{API}/companies/{slug}/staff")
         reads[f"customer {k}: conversation list"] = (
-            p.customer_observer, f"{API}/conversations?limit=200"
+            p.customer_observer,
+            f"{API}/conversations?limit=200",
         )
     for ck, cid in w.conversations.items():
         staff = w.parties[w.conversation_company[ck]].observer
@@ -836,7 +940,8 @@ async def test_tenant_isolation_matrix(server: Server) -> None:
                 + ", ".join(m.to for m in server.mailer.sent[mails:])
             )
         unexercised = sorted(
-            f"{m} {p}" for (m, p), e in MATRIX.items()
+            f"{m} {p}"
+            for (m, p), e in MATRIX.items()
             if not isinstance(e, Public) and (m, p) not in w.exercised
         )
         assert not unexercised, f"matrix rows the sweep never called: {unexercised}"
@@ -929,8 +1034,10 @@ async def _rest_sweep(w: World, violations: list[str], *, last: bool) -> int:
                     problem = entry.check(actor, req, r)
                 else:
                     ghost = None
-                    if ghost_req and req.expect in (REFUSED, FOREIGN_OWNER) and (
-                        role not in UNAUTHENTICATED
+                    if (
+                        ghost_req
+                        and req.expect in (REFUSED, FOREIGN_OWNER)
+                        and (role not in UNAUTHENTICATED)
                     ):
                         ghost = await _send(actor.client, ghost_req)
                     problem = _judge(actor, req, r, ghost)
@@ -984,7 +1091,8 @@ async def _socket_sweep(w: World, violations: list[str]) -> int:
                     if reply.get("type") != "error" or reply.get("code") != "not_found":
                         violations.append(f"{what}: expected error not_found, got {reply}")
                     elif (reply.get("code"), reply.get("detail")) != (
-                        ghost.get("code"), ghost.get("detail")
+                        ghost.get("code"),
+                        ghost.get("detail"),
                     ):
                         violations.append(f"{what}: {reply} differs from a missing one's {ghost}")
                 now = await db_state(w.server)
@@ -1049,44 +1157,110 @@ async def test_body_fields_never_move_data(server: Server) -> None:
     invitee = f"invitee-{uuid.uuid4().hex[:6]}@example.com"
     # each: (caller, path, body, the extra fields) — own objects, so only the extra field is wrong
     cases: Sequence[tuple[Client, str, dict[str, Any], str]] = [
-        (anon, f"{API}/auth/signup",
-         {"email": new_email, "password": PASSWORD, "display_name": "Neu", "role": "admin"},
-         "role"),
-        (anon, f"{API}/auth/signup",
-         {"email": new_email, "password": PASSWORD, "display_name": "Neu",
-          "company_id": a.company.id, "email_verified": True}, "company_id, email_verified"),
-        (anon, f"{API}/auth/login",
-         {"kind": "agent", "email": "x@example.com", "password": PASSWORD,
-          "company_id": a.company.id}, "company_id"),
-        (anon, f"{API}/auth/accept-invitation",
-         {"token": "x", "name": "X", "password": PASSWORD, "role": "admin"}, "role"),
+        (
+            anon,
+            f"{API}/auth/signup",
+            {"email": new_email, "password": PASSWORD, "display_name": "Neu", "role": "admin"},
+            "role",
+        ),
+        (
+            anon,
+            f"{API}/auth/signup",
+            {
+                "email": new_email,
+                "password": PASSWORD,
+                "display_name": "Neu",
+                "company_id": a.company.id,
+                "email_verified": True,
+            },
+            "company_id, email_verified",
+        ),
+        (
+            anon,
+            f"{API}/auth/login",
+            {
+                "kind": "agent",
+                "email": "x@example.com",
+                "password": PASSWORD,
+                "company_id": a.company.id,
+            },
+            "company_id",
+        ),
+        (
+            anon,
+            f"{API}/auth/accept-invitation",
+            {"token": "x", "name": "X", "password": PASSWORD, "role": "admin"},
+            "role",
+        ),
         (anon, f"{API}/auth/verify", {"token": "x", "customer_id": cust_a.id}, "customer_id"),
-        (cust_b.client, f"{API}/conversations",
-         {"company": "acme", "body": "Hallo", "customer_id": cust_a.id}, "customer_id"),
-        (cust_b.client, f"{API}/conversations",
-         {"company": "bolt", "body": "Hallo", "company_id": a.company.id}, "company_id"),
-        (cust_b.client, f"{API}/conversations",
-         {"company": "bolt", "body": "Hallo", "status": "resolved", "owner": None},
-         "status, owner"),
-        (cust_a.client, _conv_path(conv_a, "/messages"),
-         {"body": "Hallo", "conversation_id": conv_b}, "conversation_id"),
-        (cust_a.client, _conv_path(conv_a, "/messages"),
-         {"body": "Ich bin der Support", "kind": "agent"}, "kind"),
-        (cust_a.client, _conv_path(conv_a, "/messages"),
-         {"body": "Hallo", "author": {"type": "agent", "name": "Anna"}}, "author"),
-        (a.agent, _conv_path(conv_a, "/messages"),
-         {"body": "Hallo", "customer_id": cust_b.id, "company_id": b.company.id},
-         "customer_id, company_id"),
+        (
+            cust_b.client,
+            f"{API}/conversations",
+            {"company": "acme", "body": "Hallo", "customer_id": cust_a.id},
+            "customer_id",
+        ),
+        (
+            cust_b.client,
+            f"{API}/conversations",
+            {"company": "bolt", "body": "Hallo", "company_id": a.company.id},
+            "company_id",
+        ),
+        (
+            cust_b.client,
+            f"{API}/conversations",
+            {"company": "bolt", "body": "Hallo", "status": "resolved", "owner": None},
+            "status, owner",
+        ),
+        (
+            cust_a.client,
+            _conv_path(conv_a, "/messages"),
+            {"body": "Hallo", "conversation_id": conv_b},
+            "conversation_id",
+        ),
+        (
+            cust_a.client,
+            _conv_path(conv_a, "/messages"),
+            {"body": "Ich bin der Support", "kind": "agent"},
+            "kind",
+        ),
+        (
+            cust_a.client,
+            _conv_path(conv_a, "/messages"),
+            {"body": "Hallo", "author": {"type": "agent", "name": "Anna"}},
+            "author",
+        ),
+        (
+            a.agent,
+            _conv_path(conv_a, "/messages"),
+            {"body": "Hallo", "customer_id": cust_b.id, "company_id": b.company.id},
+            "customer_id, company_id",
+        ),
         (a.agent, _conv_path(conv_a, "/messages"), {"body": "x", "seq": 99}, "seq"),
-        (a.agent, _conv_path(conv_a, "/assignment"),
-         {"agent_id": a.admin.id, "company_id": b.company.id}, "company_id"),
-        (a.agent, _conv_path(conv_a, "/status"),
-         {"status": "resolved", "conversation_id": conv_b}, "conversation_id"),
+        (
+            a.agent,
+            _conv_path(conv_a, "/assignment"),
+            {"agent_id": a.admin.id, "company_id": b.company.id},
+            "company_id",
+        ),
+        (
+            a.agent,
+            _conv_path(conv_a, "/status"),
+            {"status": "resolved", "conversation_id": conv_b},
+            "conversation_id",
+        ),
         (cust_a.client, _conv_path(conv_a, "/read"), {"seq": 2, "reader": "agent:1"}, "reader"),
-        (a.admin, f"{API}/companies/acme/invitations",
-         {"email": invitee, "role": "agent", "company_id": b.company.id}, "company_id"),
-        (a.admin, f"{API}/companies/acme/tokens", {"name": "crm", "company_id": b.company.id},
-         "company_id"),
+        (
+            a.admin,
+            f"{API}/companies/acme/invitations",
+            {"email": invitee, "role": "agent", "company_id": b.company.id},
+            "company_id",
+        ),
+        (
+            a.admin,
+            f"{API}/companies/acme/tokens",
+            {"name": "crm", "company_id": b.company.id},
+            "company_id",
+        ),
         (a.admin, f"{API}/companies/acme/tokens", {"name": "crm", "role": "admin"}, "role"),
     ]
     before = await snapshot(w)
@@ -1129,13 +1303,20 @@ async def test_body_fields_never_move_data(server: Server) -> None:
     # socket frames: extra fields are refused the same way, and nothing is stored
     sock = await cust_a.client.ws()
     try:
-        for i, frame in enumerate([
-            {"type": "send", "conversation_id": conv_a, "body": "x", "company_id": b.company.id},
-            {"type": "send", "conversation_id": conv_a, "body": "x", "kind": "agent"},
-            {"type": "send", "conversation_id": conv_a, "body": "x", "author": {"name": "A"}},
-            {"type": "read", "conversation_id": conv_a, "seq": 3, "reader": "agent:1"},
-            {"type": "typing", "conversation_id": conv_a, "customer_id": cust_b.id},
-        ]):
+        for i, frame in enumerate(
+            [
+                {
+                    "type": "send",
+                    "conversation_id": conv_a,
+                    "body": "x",
+                    "company_id": b.company.id,
+                },
+                {"type": "send", "conversation_id": conv_a, "body": "x", "kind": "agent"},
+                {"type": "send", "conversation_id": conv_a, "body": "x", "author": {"name": "A"}},
+                {"type": "read", "conversation_id": conv_a, "seq": 3, "reader": "agent:1"},
+                {"type": "typing", "conversation_id": conv_a, "customer_id": cust_b.id},
+            ]
+        ):
             reply = await _ws_call(sock, frame, f"mass-{i}")
             if reply.get("code") != "validation_error":
                 violations.append(f"customer_a WS {frame}: expected validation_error, got {reply}")

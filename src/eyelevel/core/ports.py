@@ -310,6 +310,8 @@ class Database(Protocol):
 
         Returns only after the commit, so an acknowledgement built from the result is durable.
         A :class:`~eyelevel.core.errors.DomainError` raised by ``fn`` rolls everything back.
+        ``fn`` may await only the unit of work (never the network, a sleep or another task):
+        on SQLite it runs to its end in one step on the writer thread.
         """
         ...
 
