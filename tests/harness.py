@@ -227,7 +227,10 @@ async def start_server(db_url: str, tmp_path: Path, **overrides: Any) -> AsyncIt
     mailer = MemoryMailer()
     runtime = build_runtime(settings, mailer=mailer, passwords=Argon2Hasher(fast=True))
     app = create_app(settings, runtime=runtime, worker_idle_seconds=0.02)
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", ws_max_size=1 << 20)
+    # long keep-alive: a pooled client connection must not be closed by the server mid-reuse
+    config = uvicorn.Config(
+        app, log_level="warning", lifespan="on", ws_max_size=1 << 20, timeout_keep_alive=300
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:

@@ -1,0 +1,328 @@
+"""Conversations, messages and read markers: the hot path of every send."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+
+from eyelevel.core.entities import (
+    Conversation,
+    Message,
+    MessageKind,
+    ReadMarker,
+    Status,
+)
+from eyelevel.core.ids import (
+    AgentId,
+    CompanyId,
+    ConversationId,
+    CustomerId,
+    MessageId,
+    TeamId,
+)
+from eyelevel.core.ports import ConversationFilter
+from eyelevel.storage import schema as t
+from eyelevel.storage.rows import (
+    Repo,
+    company_of,
+    conversation_from,
+    message_from,
+)
+
+# Statements on the hot path (sending a message, the hub's reads) are built once, with bound
+# parameters: building a statement per call and computing its cache key costs SQLAlchemy more
+# than running it (about 47 µs against 14 µs per SELECT by key on SQLite).
+_conversation_by_id = select(t.conversations).where(t.conversations.c.id == bindparam("p_id"))
+_conversation_for_update = _conversation_by_id.with_for_update()
+
+
+_message_by_client_id = select(t.messages).where(
+    t.messages.c.company_id == company_of(bindparam("p_conversation_id")),
+    t.messages.c.conversation_id == bindparam("p_conversation_id"),
+    t.messages.c.client_id == bindparam("p_client_id"),
+)
+
+
+@cache
+def _advance_seq(status_changed: bool, activity: bool) -> Any:
+    c = t.conversations.c
+    now = bindparam("p_now", type_=c.updated_at.type)
+    values: dict[str, Any] = {"last_seq": c.last_seq + 1, "updated_at": now}
+    if status_changed:
+        values.update(status=bindparam("p_status", type_=c.status.type), snoozed_until=None)
+    if activity:
+        values.update(last_activity_at=now, last_message_at=now)
+    return (
+        update(t.conversations)
+        .where(c.id == bindparam("p_id"))
+        .values(**values)
+        .returning(c.last_seq)
+    )
+
+
+class SqlConversations(Repo):
+    async def get(self, conversation_id: ConversationId) -> Conversation | None:
+        r = (await self._c.execute(_conversation_by_id, {"p_id": conversation_id})).first()
+        return conversation_from(r) if r else None
+
+    async def get_for_update(self, conversation_id: ConversationId) -> Conversation | None:
+        r = (await self._c.execute(_conversation_for_update, {"p_id": conversation_id})).first()
+        return conversation_from(r) if r else None
+
+    async def create(
+        self,
+        *,
+        company_id: CompanyId,
+        customer_id: CustomerId,
+        subject: str,
+        owner_team_id: TeamId | None,
+        now: datetime,
+    ) -> Conversation:
+        cid = await self._insert_id(
+            t.conversations,
+            {
+                "company_id": company_id,
+                "customer_id": customer_id,
+                "subject": subject,
+                "status": Status.OPEN.value,
+                "owner_team_id": owner_team_id,
+                "last_seq": 0,
+                "created_at": now,
+                "updated_at": now,
+                "last_activity_at": now,
+            },
+        )
+        return Conversation(
+            ConversationId(cid),
+            company_id,
+            customer_id,
+            subject,
+            Status.OPEN,
+            None,
+            owner_team_id,
+            None,
+            0,
+            now,
+            now,
+            None,
+        )
+
+    async def advance_seq(
+        self, conversation: Conversation, *, status: Status, now: datetime, activity: bool
+    ) -> int:
+        changed = status != conversation.status
+        params: dict[str, Any] = {"p_id": conversation.id, "p_now": now}
+        if changed:
+            params["p_status"] = status.value
+        row = (await self._c.execute(_advance_seq(changed, activity), params)).one()
+        return int(row[0])
+
+    async def set_status(
+        self,
+        conversation_id: ConversationId,
+        status: Status,
+        snoozed_until: datetime | None,
+        now: datetime,
+    ) -> None:
+        await self._c.execute(
+            update(t.conversations)
+            .where(t.conversations.c.id == conversation_id)
+            .values(status=status.value, snoozed_until=snoozed_until, updated_at=now)
+        )
+
+    async def set_owner(
+        self,
+        conversation_id: ConversationId,
+        agent_id: AgentId | None,
+        team_id: TeamId | None,
+        now: datetime,
+    ) -> None:
+        await self._c.execute(
+            update(t.conversations)
+            .where(t.conversations.c.id == conversation_id)
+            .values(owner_agent_id=agent_id, owner_team_id=team_id, updated_at=now)
+        )
+
+    async def listing(self, flt: ConversationFilter) -> list[Conversation]:
+        c = t.conversations.c
+        stmt = select(t.conversations)
+        if flt.customer_id is not None:
+            stmt = stmt.where(c.customer_id == flt.customer_id)
+        if flt.company_ids is not None:
+            stmt = stmt.where(c.company_id.in_(sorted(flt.company_ids)))
+        if flt.status is not None:
+            stmt = stmt.where(c.status == flt.status.value)
+        if flt.owner_agent_id is not None:
+            stmt = stmt.where(c.owner_agent_id == flt.owner_agent_id)
+        if flt.owner_team_id is not None:
+            stmt = stmt.where(c.owner_team_id == flt.owner_team_id)
+        if flt.unassigned:
+            stmt = stmt.where(c.owner_agent_id.is_(None))
+        if flt.before is not None:
+            at, last_id = flt.before
+            stmt = stmt.where(
+                or_(c.last_activity_at < at, and_(c.last_activity_at == at, c.id < last_id))
+            )
+        stmt = stmt.order_by(c.last_activity_at.desc(), c.id.desc()).limit(flt.limit)
+        return [conversation_from(r) for r in await self._all(stmt)]
+
+
+class SqlMessages(Repo):
+    async def get_by_client_id(
+        self, conversation_id: ConversationId, client_id: str
+    ) -> Message | None:
+        r = (
+            await self._c.execute(
+                _message_by_client_id,
+                {"p_conversation_id": conversation_id, "p_client_id": client_id},
+            )
+        ).first()
+        return message_from(r) if r else None
+
+    async def insert(
+        self,
+        *,
+        conversation: Conversation,
+        seq: int,
+        kind: MessageKind,
+        body: str,
+        author_agent_id: AgentId | None,
+        author_customer_id: CustomerId | None,
+        author_name: str,
+        client_id: str | None,
+        now: datetime,
+    ) -> Message:
+        mid = await self._insert_id(
+            t.messages,
+            {
+                "company_id": conversation.company_id,
+                "conversation_id": conversation.id,
+                "seq": seq,
+                "kind": kind.value,
+                "body": body,
+                "author_agent_id": author_agent_id,
+                "author_customer_id": author_customer_id,
+                "author_name": author_name,
+                "client_id": client_id,
+                "created_at": now,
+            },
+        )
+        return Message(
+            MessageId(mid),
+            conversation.company_id,
+            conversation.id,
+            seq,
+            kind,
+            body,
+            author_agent_id,
+            author_customer_id,
+            author_name,
+            client_id,
+            now,
+        )
+
+    async def page(
+        self,
+        conversation_id: ConversationId,
+        *,
+        after_seq: int | None,
+        before_seq: int | None,
+        limit: int,
+        include_notes: bool,
+    ) -> list[Message]:
+        c = t.messages.c
+        stmt = select(t.messages).where(
+            c.company_id == company_of(conversation_id), c.conversation_id == conversation_id
+        )
+        if not include_notes:
+            stmt = stmt.where(c.kind != MessageKind.NOTE.value)
+        if after_seq is not None:
+            stmt = stmt.where(c.seq > after_seq)
+        if before_seq is not None:
+            stmt = stmt.where(c.seq < before_seq)
+        if before_seq is not None and after_seq is None:
+            # paging backwards: the newest `limit` before the cursor, returned oldest first
+            rows = await self._all(stmt.order_by(c.seq.desc()).limit(limit))
+            return [message_from(r) for r in reversed(rows)]
+        return [message_from(r) for r in await self._all(stmt.order_by(c.seq).limit(limit))]
+
+    async def last_visible(
+        self, conversation_ids: Sequence[ConversationId], include_notes: bool
+    ) -> dict[ConversationId, Message]:
+        if not conversation_ids:
+            return {}
+        c = t.messages.c
+        companies = (
+            select(t.conversations.c.company_id)
+            .where(t.conversations.c.id.in_(conversation_ids))
+            .distinct()
+        )
+        inner = select(c.company_id, c.conversation_id, func.max(c.seq).label("seq")).where(
+            c.company_id.in_(companies), c.conversation_id.in_(conversation_ids)
+        )
+        if not include_notes:
+            inner = inner.where(c.kind != MessageKind.NOTE.value)
+        sub = inner.group_by(c.company_id, c.conversation_id).subquery()
+        rows = await self._all(
+            select(t.messages).join(
+                sub,
+                and_(
+                    c.company_id == sub.c.company_id,
+                    c.conversation_id == sub.c.conversation_id,
+                    c.seq == sub.c.seq,
+                ),
+            )
+        )
+        return {ConversationId(r.conversation_id): message_from(r) for r in rows}
+
+    async def set_read(
+        self,
+        company_id: CompanyId,
+        conversation_id: ConversationId,
+        reader: str,
+        seq: int,
+        now: datetime,
+    ) -> bool:
+        c = t.read_markers.c
+        moved = await self._c.execute(
+            update(t.read_markers)
+            .where(
+                c.company_id == company_id,
+                c.conversation_id == conversation_id,
+                c.reader == reader,
+                c.last_read_seq < seq,
+            )
+            .values(last_read_seq=seq, updated_at=now)
+        )
+        if moved.rowcount:
+            return True
+        exists = await self._one(
+            select(c.last_read_seq).where(
+                c.company_id == company_id, c.conversation_id == conversation_id, c.reader == reader
+            )
+        )
+        if exists is not None:
+            return False
+        await self._c.execute(
+            insert(t.read_markers).values(
+                company_id=company_id,
+                conversation_id=conversation_id,
+                reader=reader,
+                last_read_seq=seq,
+                updated_at=now,
+            )
+        )
+        return True
+
+    async def read_markers(self, conversation_id: ConversationId) -> list[ReadMarker]:
+        rows = await self._all(
+            select(t.read_markers).where(
+                t.read_markers.c.company_id == company_of(conversation_id),
+                t.read_markers.c.conversation_id == conversation_id,
+            )
+        )
+        return [ReadMarker(conversation_id, r.reader, r.last_read_seq) for r in rows]
