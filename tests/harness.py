@@ -202,6 +202,22 @@ class Server:
         raise AssertionError(f"no mail to {to} matching {pattern}")
 
 
+async def all_messages(http: httpx.AsyncClient, conv_id: int) -> list[dict[str, Any]]:
+    """Every message of a conversation the client may see, paging forwards by ``seq``."""
+    items: list[dict[str, Any]] = []
+    after = 0
+    while True:
+        r = await http.get(
+            f"/api/v1/conversations/{conv_id}/messages", params={"after_seq": after, "limit": 200}
+        )
+        assert r.status_code == 200, r.text
+        page = r.json()["items"]
+        items.extend(page)
+        if len(page) < 200:
+            return items
+        after = page[-1]["seq"]
+
+
 def free_socket() -> socket.socket:
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on accepted sockets whose proto is
     # TCP, and with proto 0 every keep-alive request waits ~40 ms for a delayed ACK.

@@ -18,7 +18,7 @@ from websockets.exceptions import ConnectionClosed
 
 from eyelevel.core.actions import operator
 from eyelevel.core.entities import Role
-from tests.harness import PASSWORD, Client, Server, Socket
+from tests.harness import PASSWORD, Client, Server, Socket, all_messages
 
 API = "/api/v1"
 
@@ -29,21 +29,6 @@ async def expect(sock: Socket, pred: Any, seconds: float = 5.0) -> dict[str, Any
         if pred(frame):
             return sock.pending.pop(i)
     return await sock.wait_for(pred, seconds)
-
-
-async def all_messages(client: Client, conv: int) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    after = 0
-    while True:
-        r = await client.get(
-            f"{API}/conversations/{conv}/messages", params={"after_seq": after, "limit": 200}
-        )
-        assert r.status_code == 200, r.text
-        page = r.json()["items"]
-        items.extend(page)
-        if len(page) < 200:
-            return items
-        after = page[-1]["seq"]
 
 
 async def all_conversations(client: Client) -> list[dict[str, Any]]:
@@ -95,7 +80,7 @@ async def test_the_same_client_id_200_times_in_parallel_stores_one_message(serve
     assert all(b == bodies[0] for b in bodies)  # the stored message, identically, every time
     assert bodies[0]["client_id"] == "retry-42" and bodies[0]["seq"] == 2
 
-    stored = await all_messages(agent, conv)
+    stored = await all_messages(agent.http, conv)
     assert [(m["seq"], m["body"]) for m in stored] == [(1, "Hallo"), (2, "Nur ein Mal, bitte")]
     created = [f for f in await replay(agent) if f["type"] == "message.created"]
     assert [f["data"]["id"] for f in created] == [m["id"] for m in stored]
@@ -108,7 +93,7 @@ async def test_the_same_client_id_200_times_in_parallel_stores_one_message(serve
     other = (await customer.start_conversation("acme", "Zweites Thema"))["conversation"]["id"]
     r = await customer.send(other, "Nur ein Mal, bitte", client_id="retry-42")
     assert r.status_code == 201 and r.json()["id"] != bodies[0]["id"]
-    assert len(await all_messages(agent, conv)) == 2
+    assert len(await all_messages(agent.http, conv)) == 2
 
 
 async def test_the_same_client_id_over_sockets_and_http_at_once(server: Server) -> None:
@@ -138,7 +123,7 @@ async def test_the_same_client_id_over_sockets_and_http_at_once(server: Server) 
     created = [a for a in acks if not a["duplicate"]] + [r for r in https if r.status_code == 201]
     assert len(created) == 1, created
     assert all(r.status_code in (200, 201) for r in https)
-    assert [m["body"] for m in await all_messages(agent, conv)] == ["Hallo", "Einmal"]
+    assert [m["body"] for m in await all_messages(agent.http, conv)] == ["Hallo", "Einmal"]
 
     await sockets[0].send_json({**frame, "ref": "c", "body": "Zweimal"})
     err = await expect(sockets[0], lambda f: f["type"] in ("ack", "error"))
@@ -291,7 +276,7 @@ async def test_clients_that_drop_and_resume_miss_nothing_and_repeat_nothing(
             w.expected = {
                 m["id"]
                 for conv in await all_conversations(w.client)
-                for m in await all_messages(w.client, conv["id"])
+                for m in await all_messages(w.client.http, conv["id"])
             }
         _, pending = await asyncio.wait(runners, timeout=30)
         stuck = [
@@ -314,7 +299,7 @@ async def test_clients_that_drop_and_resume_miss_nothing_and_repeat_nothing(
     total = 0
     for reader, convs in ((acme_agents[0], acme_convs), (beta_agents[0], beta_convs)):
         for conv in convs:
-            total += len(await all_messages(reader, conv))
+            total += len(await all_messages(reader.http, conv))
     assert total == len(conversations) + 300
     for w in watchers:
         ids = [m["id"] for m in w.received]
@@ -395,7 +380,7 @@ async def test_a_private_note_never_reaches_the_customer(server: Server) -> None
     ]
 
     # the REST API, every way of paging
-    listed = await all_messages(customer, conv)
+    listed = await all_messages(customer.http, conv)
     assert [m["body"] for m in listed] == ["Hallo", "Öffentliche Antwort"]
     for params in (
         {"limit": 1},
@@ -406,7 +391,7 @@ async def test_a_private_note_never_reaches_the_customer(server: Server) -> None
     ):
         r = await customer.get(f"{API}/conversations/{conv}/messages", params=params)
         assert r.status_code == 200 and "GEHEIM" not in r.text, params
-    assert len(await all_messages(anna, conv)) == 6
+    assert len(await all_messages(anna.http, conv)) == 6
 
     # the conversation list shows the last message the reader may see
     mine = await all_conversations(customer)

@@ -27,6 +27,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from tests import backends
+from tests.harness import all_messages
 from tests.processes import Account, Cluster, ServeProcess, login
 
 pytestmark = pytest.mark.slow
@@ -170,21 +171,6 @@ async def ws_sender(
         if conn is not None:
             await conn.close()
     return sent
-
-
-async def all_messages(http: httpx.AsyncClient, conv_id: int) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    after = 0
-    while True:
-        r = await http.get(
-            f"/api/v1/conversations/{conv_id}/messages", params={"after_seq": after, "limit": 200}
-        )
-        assert r.status_code == 200, r.text
-        page = r.json()["items"]
-        items.extend(page)
-        if len(page) < 200:
-            return items
-        after = page[-1]["seq"]
 
 
 async def test_kill_9_loses_no_acknowledged_message_and_duplicates_none(
