@@ -26,7 +26,7 @@ async def test_verify_page_confirms_the_email_in_german(server: Server) -> None:
     assert "E-Mail-Adresse bestätigen" in page.text
     assert not EXTERNAL.search(page.text)
     assert "default-src 'none'" in page.headers["content-security-policy"]
-    assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["referrer-policy"] == "same-origin"
     assert (await c.get("/api/v1/auth/me")).json()["email_verified"] is False  # GET changes nothing
 
     done = await browser.http.post("/verify", data={"token": token}, headers=de)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
+
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from swagger_ui_bundle import swagger_ui_path
 
 from eyelevel.web.state import services
 
@@ -44,9 +45,13 @@ async def docs() -> HTMLResponse:
         title="eyelevel API v1",
         swagger_js_url="/api/v1/docs-assets/swagger-ui-bundle.js",
         swagger_css_url="/api/v1/docs-assets/swagger-ui.css",
-        swagger_favicon_url="/api/v1/docs-assets/favicon-32x32.png",
+        swagger_favicon_url="/api/v1/docs-assets/favicon.png",
+        # no online validator badge: it would make the browser call a third party
+        swagger_ui_parameters={"validatorUrl": None},
     )
 
 
 def mount_docs_assets(app: FastAPI) -> None:
-    app.mount("/api/v1/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+    # Swagger UI 5 (it renders OpenAPI 3.1) as shipped by the fastapi-offline package
+    assets = str(files("fastapi_offline") / "static")
+    app.mount("/api/v1/docs-assets", StaticFiles(directory=assets), name="docs-assets")

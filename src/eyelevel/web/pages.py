@@ -91,7 +91,9 @@ def _page(lang: str, title: str, body: str, status: int = 200) -> HTMLResponse:
         headers={
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
             "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-            "Referrer-Policy": "no-referrer",  # the token in the URL must not leak onwards
+            # the token in the URL must not leak to other sites; "no-referrer" would also make
+            # the browser send "Origin: null" with the form, which the origin check refuses
+            "Referrer-Policy": "same-origin",
             "Cache-Control": "no-store",
         },
     )
