@@ -114,6 +114,8 @@ class Conversation:
     created_at: datetime
     updated_at: datetime
     last_message_at: datetime | None
+    # the list's sort key: the last message or the creation (private notes do not count)
+    last_activity_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

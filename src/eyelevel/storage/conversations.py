@@ -109,6 +109,7 @@ class SqlConversations(Repo):
             now,
             now,
             None,
+            now,
         )
 
     async def advance_seq(

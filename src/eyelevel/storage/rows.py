@@ -75,6 +75,7 @@ def conversation_from(r: Row[Any]) -> Conversation:
         r.created_at,
         r.updated_at,
         r.last_message_at,
+        r.last_activity_at,
     )
 
 

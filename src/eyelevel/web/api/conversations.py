@@ -86,7 +86,7 @@ async def list_conversations(
     next_cursor = None
     if len(rows) == flt.limit:
         last = rows[-1].conversation
-        next_cursor = encode_cursor(last.last_message_at or last.created_at, last.id)
+        next_cursor = encode_cursor(last.last_activity_at, last.id)
     return ConversationPage(items=items, next_cursor=next_cursor)
 
 
