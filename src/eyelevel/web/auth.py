@@ -26,6 +26,11 @@ class Caller:
     session_token: str | None = None
 
 
+def foreign_origin(svc: Services, origin: str | None) -> bool:
+    """A browser said the request comes from a page that is not ours (no header: not a browser)."""
+    return origin is not None and origin not in svc.origins
+
+
 def unauthenticated() -> DomainError:
     return DomainError(ErrorCode.UNAUTHENTICATED, "sign in or send a valid API token")
 
@@ -48,7 +53,7 @@ async def resolve(
         if token is None:
             raise DomainError(ErrorCode.UNAUTHENTICATED, "this API token is invalid or revoked")
         return Caller(token)
-    if method not in SAFE_METHODS and origin is not None and origin not in svc.origins:
+    if method not in SAFE_METHODS and foreign_origin(svc, origin):
         raise DomainError(ErrorCode.CSRF_FAILED, "cross-origin request refused")
     if session_cookie:
         loaded = await load_session(svc.ctx, session_cookie)
@@ -66,8 +71,7 @@ async def resolve(
 
 async def same_origin(request: Request, svc: Annotated[Services, Depends(services)]) -> None:
     """For state-changing requests that create a session: refuse a foreign ``Origin``."""
-    origin = request.headers.get("origin")
-    if request.method not in SAFE_METHODS and origin is not None and origin not in svc.origins:
+    if request.method not in SAFE_METHODS and foreign_origin(svc, request.headers.get("origin")):
         raise DomainError(ErrorCode.CSRF_FAILED, "cross-origin request refused")
 
 

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 
 from eyelevel.core.actions import accounts
 from eyelevel.core.errors import DomainError
-from eyelevel.web.auth import set_session_cookies
+from eyelevel.web.auth import foreign_origin, set_session_cookies
 from eyelevel.web.state import services
 
 router = APIRouter(include_in_schema=False)
@@ -100,8 +100,7 @@ def _page(lang: str, title: str, body: str, status: int = 200) -> HTMLResponse:
 
 
 async def _form(request: Request) -> dict[str, str] | None:
-    origin = request.headers.get("origin")
-    if origin is not None and origin not in services(request).origins:
+    if foreign_origin(services(request), request.headers.get("origin")):
         return None
     raw = await request.body()
     if len(raw) > MAX_FORM:

@@ -26,7 +26,7 @@ from eyelevel.core.ids import ConversationId, EventPos
 from eyelevel.core.principals import Principal
 from eyelevel.realtime.codec import frame
 from eyelevel.realtime.hub import Subscriber
-from eyelevel.web.auth import SESSION_COOKIE, resolve
+from eyelevel.web.auth import SESSION_COOKIE, foreign_origin, resolve
 from eyelevel.web.state import Services, ws_services
 
 log = structlog.get_logger("eyelevel.ws")
@@ -99,7 +99,7 @@ async def socket(websocket: WebSocket) -> None:
     origin = websocket.headers.get("origin")
     cookie = websocket.cookies.get(SESSION_COOKIE)
     authorization = websocket.headers.get("authorization")
-    if authorization is None and origin is not None and origin not in svc.origins:
+    if authorization is None and foreign_origin(svc, origin):
         await _refuse(websocket, CLOSE_FORBIDDEN_ORIGIN)
         return
     try:
