@@ -186,7 +186,7 @@ class ConversationRepo(Protocol):
 
 class MessageRepo(Protocol):
     async def get_by_client_id(
-        self, conversation_id: ConversationId, client_id: str
+        self, conversation: Conversation, client_id: str
     ) -> Message | None: ...
     async def insert(
         self,
@@ -203,7 +203,7 @@ class MessageRepo(Protocol):
     ) -> Message: ...
     async def page(
         self,
-        conversation_id: ConversationId,
+        conversation: Conversation,
         *,
         after_seq: int | None,
         before_seq: int | None,
@@ -211,20 +211,15 @@ class MessageRepo(Protocol):
         include_notes: bool,
     ) -> list[Message]: ...
     async def last_visible(
-        self, conversation_ids: Sequence[ConversationId], include_notes: bool
+        self, conversations: Sequence[Conversation], include_notes: bool
     ) -> dict[ConversationId, Message]: ...
     async def set_read(
-        self,
-        company_id: CompanyId,
-        conversation_id: ConversationId,
-        reader: str,
-        seq: int,
-        now: datetime,
+        self, conversation: Conversation, reader: str, seq: int, now: datetime
     ) -> bool:
         """Move the reader's marker forward to ``seq``; False when it was already there."""
         ...
 
-    async def read_markers(self, conversation_id: ConversationId) -> list[ReadMarker]: ...
+    async def read_markers(self, conversation: Conversation) -> list[ReadMarker]: ...
 
 
 class EventRepo(Protocol):

@@ -88,7 +88,7 @@ async def list_conversations(
         if scoped.customer_id is None and not scoped.company_ids:
             return []
         conversations = await uow.conversations.listing(scoped)
-        last = await uow.messages.last_visible([c.id for c in conversations], include_notes)
+        last = await uow.messages.last_visible(conversations, include_notes)
         return [ConversationRow(c, last.get(c.id)) for c in conversations]
 
     return await ctx.db.read(read)
@@ -99,7 +99,7 @@ async def get_conversation(
 ) -> tuple[Conversation, list[ReadMarker]]:
     async def read(uow: UnitOfWork) -> tuple[Conversation, list[ReadMarker]]:
         conversation = await access_conversation_txn(uow, principal, conversation_id)
-        return conversation, await uow.messages.read_markers(conversation.id)
+        return conversation, await uow.messages.read_markers(conversation)
 
     return await ctx.db.read(read)
 
@@ -118,7 +118,7 @@ async def list_messages(
     async def read(uow: UnitOfWork) -> list[Message]:
         conversation = await access_conversation_txn(uow, principal, conversation_id)
         return await uow.messages.page(
-            conversation.id,
+            conversation,
             after_seq=after_seq,
             before_seq=before_seq,
             limit=max(1, min(limit, MAX_PAGE)),

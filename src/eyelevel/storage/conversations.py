@@ -28,7 +28,6 @@ from eyelevel.core.ports import ConversationFilter
 from eyelevel.storage import schema as t
 from eyelevel.storage.rows import (
     Repo,
-    company_of,
     conversation_from,
     message_from,
 )
@@ -40,8 +39,9 @@ _conversation_by_id = select(t.conversations).where(t.conversations.c.id == bind
 _conversation_for_update = _conversation_by_id.with_for_update()
 
 
+# company_id leads the keys of a conversation's rows (tenancy): naming it lets them be used
 _message_by_client_id = select(t.messages).where(
-    t.messages.c.company_id == company_of(bindparam("p_conversation_id")),
+    t.messages.c.company_id == bindparam("p_company_id"),
     t.messages.c.conversation_id == bindparam("p_conversation_id"),
     t.messages.c.client_id == bindparam("p_client_id"),
 )
@@ -173,15 +173,13 @@ class SqlConversations(Repo):
 
 
 class SqlMessages(Repo):
-    async def get_by_client_id(
-        self, conversation_id: ConversationId, client_id: str
-    ) -> Message | None:
-        r = (
-            await self._c.execute(
-                _message_by_client_id,
-                {"p_conversation_id": conversation_id, "p_client_id": client_id},
-            )
-        ).first()
+    async def get_by_client_id(self, conversation: Conversation, client_id: str) -> Message | None:
+        params = {
+            "p_company_id": conversation.company_id,
+            "p_conversation_id": conversation.id,
+            "p_client_id": client_id,
+        }
+        r = (await self._c.execute(_message_by_client_id, params)).first()
         return message_from(r) if r else None
 
     async def insert(
@@ -228,7 +226,7 @@ class SqlMessages(Repo):
 
     async def page(
         self,
-        conversation_id: ConversationId,
+        conversation: Conversation,
         *,
         after_seq: int | None,
         before_seq: int | None,
@@ -237,7 +235,7 @@ class SqlMessages(Repo):
     ) -> list[Message]:
         c = t.messages.c
         stmt = select(t.messages).where(
-            c.company_id == company_of(conversation_id), c.conversation_id == conversation_id
+            c.company_id == conversation.company_id, c.conversation_id == conversation.id
         )
         if not include_notes:
             stmt = stmt.where(c.kind != MessageKind.NOTE.value)
@@ -252,18 +250,14 @@ class SqlMessages(Repo):
         return [message_from(r) for r in await self._all(stmt.order_by(c.seq).limit(limit))]
 
     async def last_visible(
-        self, conversation_ids: Sequence[ConversationId], include_notes: bool
+        self, conversations: Sequence[Conversation], include_notes: bool
     ) -> dict[ConversationId, Message]:
-        if not conversation_ids:
+        if not conversations:
             return {}
         c = t.messages.c
-        companies = (
-            select(t.conversations.c.company_id)
-            .where(t.conversations.c.id.in_(conversation_ids))
-            .distinct()
-        )
+        companies = sorted({conv.company_id for conv in conversations})
         inner = select(c.company_id, c.conversation_id, func.max(c.seq).label("seq")).where(
-            c.company_id.in_(companies), c.conversation_id.in_(conversation_ids)
+            c.company_id.in_(companies), c.conversation_id.in_([conv.id for conv in conversations])
         )
         if not include_notes:
             inner = inner.where(c.kind != MessageKind.NOTE.value)
@@ -281,13 +275,9 @@ class SqlMessages(Repo):
         return {ConversationId(r.conversation_id): message_from(r) for r in rows}
 
     async def set_read(
-        self,
-        company_id: CompanyId,
-        conversation_id: ConversationId,
-        reader: str,
-        seq: int,
-        now: datetime,
+        self, conversation: Conversation, reader: str, seq: int, now: datetime
     ) -> bool:
+        company_id, conversation_id = conversation.company_id, conversation.id
         c = t.read_markers.c
         moved = await self._c.execute(
             update(t.read_markers)
@@ -319,11 +309,11 @@ class SqlMessages(Repo):
         )
         return True
 
-    async def read_markers(self, conversation_id: ConversationId) -> list[ReadMarker]:
+    async def read_markers(self, conversation: Conversation) -> list[ReadMarker]:
         rows = await self._all(
             select(t.read_markers).where(
-                t.read_markers.c.company_id == company_of(conversation_id),
-                t.read_markers.c.conversation_id == conversation_id,
+                t.read_markers.c.company_id == conversation.company_id,
+                t.read_markers.c.conversation_id == conversation.id,
             )
         )
-        return [ReadMarker(conversation_id, r.reader, r.last_read_seq) for r in rows]
+        return [ReadMarker(conversation.id, r.reader, r.last_read_seq) for r in rows]

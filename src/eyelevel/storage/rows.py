@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -30,7 +30,6 @@ from eyelevel.core.ids import (
     MessageId,
     TokenId,
 )
-from eyelevel.storage import schema as t
 
 
 def company_from(r: Row[Any]) -> Company:
@@ -117,16 +116,6 @@ def token_from(r: Row[Any]) -> ApiToken:
         r.revoked_at,
         r.last_used_at,
     )
-
-
-def company_of(conversation_id: Any) -> Any:
-    """The conversation's company as a scalar subquery.
-
-    Keys on a conversation's rows lead with ``company_id`` (tenancy, see the architecture); a
-    query that names only the conversation cannot use them and scans the whole table.
-    """
-    c = t.conversations.c
-    return select(c.company_id).where(c.id == conversation_id).scalar_subquery()
 
 
 @cache

@@ -127,7 +127,7 @@ async def do_send_message_txn(
 ) -> Sent:
     """Append a message to a locked conversation and emit its events."""
     if client_id is not None:
-        existing = await uow.messages.get_by_client_id(conversation.id, client_id)
+        existing = await uow.messages.get_by_client_id(conversation, client_id)
         if existing is not None:
             if existing.body != body or existing.kind != kind:
                 raise DomainError(
@@ -192,9 +192,7 @@ async def check_mark_read(
         conversation = await access_conversation_txn(uow, principal, conversation_id)
         upto = min(seq, conversation.last_seq)
         now = ctx.clock.now()
-        moved = await uow.messages.set_read(
-            conversation.company_id, conversation.id, reader, upto, now
-        )
+        moved = await uow.messages.set_read(conversation, reader, upto, now)
         if moved:
             await uow.emit(
                 NewEvent(
