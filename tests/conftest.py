@@ -14,6 +14,9 @@ import pytest
 from tests import backends
 from tests.harness import Server, start_server
 
+# the `browser` fixture (Debian's Chromium) and the browser tests' helpers
+pytest_plugins = ["tests.browser_support"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     reason = backends.check_services()

@@ -270,7 +270,17 @@ async def test_company_search_and_card(server: Server) -> None:
     card = r.json()
     assert card["slug"] == "acme" and card["name"] == "Acme Werkzeuge"
     assert card["phone"] == "+49 30 123456" and card["timezone"] == "Europe/Berlin"
-    assert set(card) == {"slug", "name", "description", "phone", "timezone", "business_hours"}
+    assert set(card) == {
+        "slug",
+        "name",
+        "description",
+        "phone",
+        "timezone",
+        "business_hours",
+        "open_now",
+        "reply_within_minutes",
+    }
+    assert card["open_now"] is False and card["reply_within_minutes"] is None  # no hours set
     assert_problem(await anon.get(f"{API}/companies/nope"), 404, "not_found")
     assert_problem(await anon.get(f"{API}/companies/Not_A_Slug"), 422, "validation_error")
 

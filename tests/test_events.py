@@ -18,6 +18,7 @@ MESSAGE_KEYS = {
     "author",
     "client_id",
     "created_at",
+    "attachments",
 }
 CONTRACTS: dict[str, set[str]] = {
     EventType.CONVERSATION_CREATED: {

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import io
 import re
 import tempfile
 import uuid
@@ -32,6 +34,7 @@ from typing import Any
 import httpx
 import websockets
 from fastapi import FastAPI
+from PIL import Image
 from sqlalchemy import func, select
 from starlette.routing import BaseRoute, Mount, WebSocketRoute
 
@@ -84,6 +87,8 @@ class Target:
     agent_id: int
     team_id: int
     token_id: int
+    customer_email: str = ""  # signs in with PASSWORD, like every account of the world
+    attachment_id: int = GHOST  # a file in the conversation (for routes ``on="attachment"``)
     home_conversation_id: int | None = None  # one the caller may use, for foreign ids in bodies
     keep_slug: bool = False  # the caller's own company, with a foreign token id
 
@@ -97,6 +102,7 @@ class Target:
             agent_id=GHOST,
             team_id=GHOST,
             token_id=GHOST,
+            attachment_id=GHOST,
         )
 
 
@@ -106,6 +112,8 @@ class Req:
     path: str
     json: Any = None
     params: dict[str, Any] | None = None
+    files: dict[str, tuple[str, bytes, str]] | None = None  # multipart, with ``data``
+    data: dict[str, str] | None = None
     expect: str = REFUSED
     who: frozenset[str] | None = None  # roles this variant applies to (None: all)
     note: str = ""
@@ -120,7 +128,9 @@ class Public:
 
 @dataclass(frozen=True)
 class OnObject:
-    """Addresses another party's object (``conversation``, ``company`` or ``token``)."""
+    """Addresses another party's object (``conversation``, ``company``, ``token`` or
+    ``attachment``: a file in a conversation the caller may not read, or a customer's own
+    conversation's private note)."""
 
     on: str
     build: Callable[[Target], list[Req]]
@@ -180,6 +190,8 @@ class World:
     conversations: dict[str, int]  # "a", "b", "ba" → id
     conversation_company: dict[str, str]  # conversation key → party key
     actors: dict[str, Actor]
+    emails: dict[int, str]  # customer id → email
+    attachments: dict[int, tuple[str, bool]]  # attachment id → (conversation key, on a note)
     exercised: set[tuple[str, str]] = field(default_factory=set)  # matrix rows called
 
     def _target(self, label: str, company: str, conv: str) -> Target:
@@ -193,6 +205,7 @@ class World:
             agent_id=party.admin.id,
             team_id=party.team_id,
             token_id=party.spare_token_id,
+            customer_email=self.emails[self.customer_of(conv)],
         )
 
     def conv_target(self, key: str) -> Target:
@@ -208,8 +221,21 @@ class World:
         """The objects ``actor`` must not reach, for a route addressing ``on``."""
         if actor.role in UNAUTHENTICATED:
             # even the revoked token's own company stays shut
+            if on == "attachment":
+                aid = min(a for a, (ck, _) in self.attachments.items() if ck == "a")
+                return [replace(self.conv_target("a"), attachment_id=aid)]
             return [self.conv_target("a") if on == "conversation" else self.company_target("a")]
         home = min(actor.visible) if actor.visible else None
+        if on == "attachment":
+            return [
+                replace(
+                    self.conv_target(ck),
+                    label=f"{'note ' if note else ''}attachment {aid} in conversation {ck}",
+                    attachment_id=aid,
+                )
+                for aid, (ck, note) in sorted(self.attachments.items())
+                if self.conversations[ck] not in actor.visible or (note and actor.role in CUSTOMERS)
+            ]
         if on == "conversation":
             return [
                 replace(self.conv_target(k), home_conversation_id=home)
@@ -296,8 +322,26 @@ def _check_logout(actor: Actor, req: Req, r: httpx.Response) -> str | None:
     return None if r.status_code == 204 else f"expected 204, got {r.status_code} {r.text[:200]}"
 
 
+def _check_claim(actor: Actor, req: Req, r: httpx.Response) -> str | None:
+    """Only an anonymous visitor may claim an email; the world has accounts only."""
+    if actor.role in UNAUTHENTICATED:
+        return _expect_status(r, 401, "unauthenticated")
+    return _expect_status(r, 409, "conflict")
+
+
 def _future() -> str:
     return (datetime.now(UTC) + timedelta(days=2)).isoformat()
+
+
+@functools.cache
+def _jpeg() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (32, 24), (200, 30, 30)).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+def _photo(name: str = "intrusion.jpg") -> dict[str, tuple[str, bytes, str]]:
+    return {"file": (name, _jpeg(), "image/jpeg")}
 
 
 MATRIX: dict[tuple[str, str], Entry] = {
@@ -316,6 +360,28 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ),
     ("GET", f"{API}/auth/me"): Scoped(
         build=lambda t: [Req("GET", f"{API}/auth/me")], check=_check_me
+    ),
+    ("POST", f"{API}/auth/visitor"): Public(
+        "creates a new anonymous customer (a website visitor) and its bearer session: no "
+        "principal, no object id; the body is a closed schema with an optional display name"
+    ),
+    ("POST", f"{API}/auth/claim"): Scoped(
+        build=lambda t: [
+            Req(
+                "POST",
+                f"{API}/auth/claim",
+                {"email": f"claim-{uuid.uuid4().hex[:8]}@example.org", "password": PASSWORD},
+                note="a new email",
+            ),
+            # another customer's email and (the world's shared) password: a takeover attempt
+            Req(
+                "POST",
+                f"{API}/auth/claim",
+                {"email": t.customer_email, "password": PASSWORD},
+                note="another customer's email and password",
+            ),
+        ],
+        check=_check_claim,
     ),
     # -- companies -------------------------------------------------------------------------
     ("GET", f"{API}/companies"): Public("the public directory: names and cards only"),
@@ -423,6 +489,24 @@ MATRIX: dict[tuple[str, str], Entry] = {
                 note=_extra("kind, author"),
             ),
         ],
+    ),
+    ("POST", f"{API}/conversations/{{conversation_id}}/attachments"): OnObject(
+        "conversation",
+        lambda t: [
+            Req(
+                "POST",
+                _conv(t, "/attachments"),
+                files=_photo(),
+                data={"body": "intrusion", "client_id": "x-1"},
+            ),
+            Req("POST", _conv(t, "/attachments"), files=_photo(), data={"note": "true"}, who=STAFF),
+        ],
+    ),
+    ("GET", f"{API}/attachments/{{attachment_id}}"): OnObject(
+        "attachment", lambda t: [Req("GET", f"{API}/attachments/{t.attachment_id}")]
+    ),
+    ("GET", f"{API}/attachments/{{attachment_id}}/thumbnail"): OnObject(
+        "attachment", lambda t: [Req("GET", f"{API}/attachments/{t.attachment_id}/thumbnail")]
     ),
     ("POST", f"{API}/conversations/{{conversation_id}}/assignment"): OnObject(
         "conversation",
@@ -544,6 +628,20 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/verify"): Public("HTML form for the mailed verification link; token is the key"),
     ("POST", "/verify"): Public("submits that form; the token is the credential"),
     ("GET", "/app/invite"): Public("HTML form for the mailed invitation link"),
+    # -- the messenger's shell (channels/messenger): the same bytes for everyone ------------
+    ("GET", "/"): Public(
+        "the messenger app shell: HTML without personal data, the API does the rest"
+    ),
+    ("GET", "/widget/{slug}"): Public(
+        "the widget shell for a company: its public card's name only"
+    ),
+    ("GET", "/widget.js"): Public("the widget loader script, the same for every site"),
+    ("GET", "/manifest.webmanifest"): Public("the installable app's manifest, constant"),
+    ("GET", "/sw.js"): Public("the service worker, constant per release"),
+    ("GET", "/icons/{name}"): Public("the app icons, constant"),
+    ("GET", "/static/{version}/{path:path}"): Public(
+        "the messenger's ES modules and styles, looked up in a fixed table (no file system path)"
+    ),
     ("POST", "/app/invite"): Public("submits that form; the invitation token is the credential"),
 }
 
@@ -602,22 +700,32 @@ def test_every_route_is_in_the_matrix() -> None:
 
 
 def test_the_meta_test_sees_a_new_route() -> None:
-    """A route added to any router, REST or WebSocket, shows up as missing."""
-    from fastapi import APIRouter, WebSocket
+    """A route added to any router, REST (an upload too) or WebSocket, shows up as missing,
+    whatever else the matrix may lack at the time."""
+    from fastapi import APIRouter, UploadFile, WebSocket
 
     extra = APIRouter(prefix="/api/v1/new")
 
     @extra.get("/{thing_id}")
     async def new_read(thing_id: int) -> None: ...
 
+    @extra.post("/{thing_id}/files")
+    async def new_upload(thing_id: int, file: UploadFile) -> None: ...
+
     @extra.websocket("/ws")
     async def new_socket(websocket: WebSocket) -> None: ...
 
     with tempfile.TemporaryDirectory() as tmp:
+        before, _ = _unlisted(_app(tmp))
         app = _app(tmp)
         app.include_router(extra)
         missing, _ = _unlisted(app)
-    assert missing == [("GET", "/api/v1/new/{thing_id}"), ("WS", "/api/v1/new/ws")]
+    assert sorted(set(missing) - set(before)) == [
+        ("GET", "/api/v1/new/{thing_id}"),
+        ("POST", "/api/v1/new/{thing_id}/files"),
+        ("WS", "/api/v1/new/ws"),
+    ]
+    assert set(before) <= set(missing)
 
 
 # -- building the world with real actions ------------------------------------------------------
@@ -668,8 +776,9 @@ async def build_world(server: Server) -> World:
     revoked_id = await _token_id(parties["a"].admin, "acme", "revoked-a")
     await _ok(await parties["a"].admin.delete(f"{API}/companies/acme/tokens/{revoked_id}"), 204)
 
-    # conversations with history: replies, a private note, an owner, read markers
+    # conversations with history: replies, a private note, an owner, read markers, files
     convs: dict[str, int] = {}
+    attachments: dict[int, tuple[str, bool]] = {}
     for k, p in parties.items():
         started = await p.customer.start_conversation(p.company.slug, f"Frage an {k.upper()}")
         cid = convs[k] = started["conversation"]["id"]
@@ -678,6 +787,15 @@ async def build_world(server: Server) -> World:
         await _ok(await p.agent.post(_conv_path(cid, "/assignment"), {"agent_id": p.agent.id}))
         await _ok(await p.customer.post(_conv_path(cid, "/read"), {"seq": 1}))
         await _ok(await p.agent.post(_conv_path(cid, "/read"), {"seq": 1}))
+        # a photo from the customer, and one in a private note, which the customer never sees
+        for sender, note in ((p.customer, False), (p.agent, True)):
+            r = await sender.http.post(
+                _conv_path(cid, "/attachments"),
+                files=_photo(f"beleg-{k}.jpg"),
+                data={"note": "true"} if note else {},
+            )
+            sent = await _ok(r, 201)
+            attachments[sent["attachments"][0]["id"]] = (k, note)
     # customer B also writes to company A: the same company's customers must stay apart
     started = await customers["b"].start_conversation("acme", "Zweite Frage, an A")
     convs["ba"] = started["conversation"]["id"]
@@ -720,7 +838,8 @@ async def build_world(server: Server) -> World:
         frozenset({a.company.id, parties["b"].company.id}),
     )
     assert set(actors) == set(ROLES)
-    return World(server, parties, convs, conv_company, actors)
+    emails_by_id = {customers[k].id: emails[k] for k in companies}
+    return World(server, parties, convs, conv_company, actors, emails_by_id, attachments)
 
 
 def _conv_path(cid: int, rest: str = "") -> str:
@@ -770,7 +889,8 @@ VOLATILE = {"api_tokens": {"last_used_at"}}  # a token's own use, not a change b
 
 
 async def db_state(server: Server) -> dict[str, Any]:
-    """Every stored row, straight from the database: the cheap check after each attempt.
+    """Every stored row, straight from the database, and every stored file: the cheap check
+    after each attempt.
 
     The owners' API view (``snapshot``) is compared at the end of each phase; this catches
     what no API shows (invitations, sessions, enqueued jobs) after every single attempt.
@@ -785,6 +905,8 @@ async def db_state(server: Server) -> dict[str, Any]:
             order = list(table.primary_key.columns) or cols
             rows = await conn.execute(select(*cols).order_by(*order))
             state[table.name] = [tuple(r) for r in rows]
+    files = server.settings.data_dir / "files"
+    state["files on disk"] = sorted(str(p.relative_to(files)) for p in files.rglob("*"))
     return state
 
 
@@ -833,13 +955,17 @@ def _judge(actor: Actor, req: Req, r: httpx.Response, ghost: httpx.Response | No
 def _describe(actor: Actor, req: Req, target: Target | None) -> str:
     params = f"?{req.params}" if req.params else ""
     body = f" {req.json}" if req.json is not None else ""
+    if req.files is not None:
+        body += f" files={sorted(req.files)} form={req.data}"
     on = f" → {target.label}" if target else ""
     note = f" ({req.note})" if req.note else ""
     return f"{actor.role}: {req.method} {req.path}{params}{body}{on}{note}"
 
 
 def _send(c: Client, req: Req) -> Any:
-    return c.http.request(req.method, req.path, json=req.json, params=req.params)
+    return c.http.request(
+        req.method, req.path, json=req.json, params=req.params, files=req.files, data=req.data
+    )
 
 
 def _template_matches(template: str, path: str) -> bool:
@@ -1193,6 +1319,23 @@ async def test_body_fields_never_move_data(server: Server) -> None:
             "role",
         ),
         (anon, f"{API}/auth/verify", {"token": "x", "customer_id": cust_a.id}, "customer_id"),
+        (
+            anon,
+            f"{API}/auth/visitor",
+            {"display_name": "Gast", "customer_id": cust_a.id, "company_id": a.company.id},
+            "customer_id, company_id",
+        ),
+        (
+            cust_b.client,
+            f"{API}/auth/claim",
+            {
+                "email": new_email,
+                "password": PASSWORD,
+                "customer_id": cust_a.id,
+                "email_verified": True,
+            },
+            "customer_id, email_verified",
+        ),
         (
             cust_b.client,
             f"{API}/conversations",

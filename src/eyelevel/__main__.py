@@ -160,12 +160,22 @@ def company_create(
     phone: Annotated[str, typer.Option(help="Phone number shown on the company card.")] = "",
     timezone: Annotated[str, typer.Option(help="IANA time zone.")] = "Europe/Berlin",
     description: Annotated[str, typer.Option(help="Short description.")] = "",
+    reply_within: Annotated[
+        int | None,
+        typer.Option(help="Response-time promise shown to customers, in minutes."),
+    ] = None,
 ) -> None:
     """Create a company (does nothing if the slug exists)."""
 
     async def act(rt: Runtime) -> tuple[Company, bool]:
         return await operator.ensure_company(
-            rt.ctx, slug=slug, name=name, phone=phone, timezone=timezone, description=description
+            rt.ctx,
+            slug=slug,
+            name=name,
+            phone=phone,
+            timezone=timezone,
+            description=description,
+            reply_within_minutes=reply_within,
         )
 
     company, created = _run_action(act)

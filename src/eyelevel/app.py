@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from eyelevel import __version__
+from eyelevel.channels.messenger import pages as messenger
 from eyelevel.clock import SystemClock
 from eyelevel.config import Settings
 from eyelevel.core import queries
@@ -17,13 +18,15 @@ from eyelevel.core.ids import EventPos
 from eyelevel.core.ports import Clock, Context, EventBus, Mailer, PasswordHasher
 from eyelevel.jobs.mailers import ConsoleMailer, SmtpMailer
 from eyelevel.jobs.worker import Worker, handlers
+from eyelevel.media import PillowMedia
 from eyelevel.realtime.hub import Hub
 from eyelevel.realtime.local import LocalBus
 from eyelevel.security import Argon2Hasher
 from eyelevel.storage.database import SqlDatabase
+from eyelevel.storage.files import LocalFileStore
 from eyelevel.storage.migrate import upgrade
 from eyelevel.web import ops, pages, problems
-from eyelevel.web.api import accounts, companies, conversations
+from eyelevel.web.api import accounts, attachments, companies, conversations
 from eyelevel.web.metrics import Metrics
 from eyelevel.web.middleware import LimitsAndMetrics
 from eyelevel.web.state import Services
@@ -77,6 +80,8 @@ def build_runtime(
         bus=bus,
         clock=clock or SystemClock(),
         passwords=passwords or Argon2Hasher(),
+        media=PillowMedia(),
+        files=LocalFileStore(settings.data_dir / "files"),
         secret_key=settings.resolve_secret_key(),
         public_url=settings.public_url,
     )
@@ -151,9 +156,11 @@ def create_app(
         accounts.router,
         companies.router,
         conversations.router,
+        attachments.router,
         ws_router,
         ops.router,
         pages.router,
+        messenger.router,
     ):
         app.include_router(router)
     ops.mount_docs_assets(app)

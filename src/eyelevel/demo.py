@@ -34,6 +34,7 @@ async def seed(ctx: Context) -> list[Login]:
         phone="+49 30 1234567",
         timezone="Europe/Berlin",
         business_hours={**HOURS, "sat": [["09:00", "13:00"]]},
+        reply_within_minutes=120,
     )
     support = await operator.ensure_team(ctx, company, "Support")
     complaints = await operator.ensure_team(ctx, company, "Reklamationen")

@@ -9,6 +9,7 @@ from typing import Any
 
 from eyelevel.core.ids import (
     AgentId,
+    AttachmentId,
     CompanyId,
     ConversationId,
     CustomerId,
@@ -21,6 +22,7 @@ from eyelevel.core.ids import (
 MAX_BODY_CHARS = 10_000
 MAX_SUBJECT_CHARS = 200
 MAX_CLIENT_ID_CHARS = 64
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 
 
 class Role(StrEnum):
@@ -55,6 +57,8 @@ class Company:
     # weekday ("mon".."sun") -> list of ["HH:MM", "HH:MM"] opening intervals
     business_hours: dict[str, list[list[str]]]
     created_at: datetime
+    # the response-time promise shown to customers; None: the company made none
+    reply_within_minutes: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,14 +94,22 @@ class Membership:
 
 @dataclass(frozen=True, slots=True)
 class Customer:
-    """One account across all companies."""
+    """One account across all companies.
+
+    An *anonymous* customer (a website visitor) has no email and no password: the token its
+    widget keeps is its only credential, until it claims an email.
+    """
 
     id: CustomerId
-    email: str
+    email: str | None
     display_name: str
     password_hash: str
     email_verified: bool
     created_at: datetime
+
+    @property
+    def anonymous(self) -> bool:
+        return self.email is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +142,25 @@ class Message:
     author_customer_id: CustomerId | None
     author_name: str
     client_id: str | None
+    created_at: datetime
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a message. Images are stored re-encoded (no metadata) with a thumbnail."""
+
+    id: AttachmentId
+    company_id: CompanyId
+    conversation_id: ConversationId
+    message_id: MessageId
+    name: str
+    content_type: str
+    size: int
+    width: int | None
+    height: int | None
+    storage_key: str
+    thumbnail_key: str | None
     created_at: datetime
 
 

@@ -35,6 +35,8 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     UNAVAILABLE = "unavailable"
     INTERNAL = "internal_error"
+    ATTACHMENT_TOO_LARGE = "attachment_too_large"
+    INVALID_FILE = "invalid_file"
 
 
 class DomainError(Exception):

@@ -44,6 +44,18 @@ def message_data(message: Message) -> dict[str, Any]:
         },
         "client_id": message.client_id,
         "created_at": iso(message.created_at),
+        "attachments": [
+            {
+                "id": a.id,
+                "name": a.name,
+                "content_type": a.content_type,
+                "size": a.size,
+                "width": a.width,
+                "height": a.height,
+                "thumbnail": a.thumbnail_key is not None,
+            }
+            for a in message.attachments
+        ],
     }
 
 

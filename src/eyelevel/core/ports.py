@@ -1,7 +1,8 @@
 """The narrow boundaries between the domain and the outside world.
 
-``storage`` implements :class:`Database` and the repositories, ``realtime`` the
-:class:`EventBus`, ``jobs`` the :class:`Mailer`. Tests use the real SQLite implementation or the
+``storage`` implements :class:`Database`, the repositories and the :class:`FileStore`,
+``realtime`` the :class:`EventBus`, ``jobs`` the :class:`Mailer`, ``eyelevel.media`` the
+:class:`MediaProcessor`. Tests use the real SQLite implementation or the
 fakes next to each implementation.
 """
 
@@ -15,6 +16,7 @@ from typing import Any, Protocol, TypeVar
 from eyelevel.core.entities import (
     Agent,
     ApiToken,
+    Attachment,
     Company,
     Conversation,
     Customer,
@@ -30,10 +32,12 @@ from eyelevel.core.entities import (
 )
 from eyelevel.core.ids import (
     AgentId,
+    AttachmentId,
     CompanyId,
     ConversationId,
     CustomerId,
     EventPos,
+    MessageId,
     TeamId,
     TokenId,
 )
@@ -90,8 +94,19 @@ class AccountRepo(Protocol):
     async def get_customer(self, customer_id: CustomerId) -> Customer | None: ...
     async def get_customer_by_email(self, email: str) -> Customer | None: ...
     async def create_customer(
-        self, *, email: str, display_name: str, password_hash: str, now: datetime
+        self, *, email: str | None, display_name: str, password_hash: str, now: datetime
     ) -> Customer: ...
+    async def claim_customer(
+        self, customer_id: CustomerId, *, email: str, display_name: str, password_hash: str
+    ) -> bool:
+        """Give an anonymous customer an email and a password; False if it is not anonymous."""
+        ...
+
+    async def merge_customer(self, source: CustomerId, into: CustomerId) -> int:
+        """Move ``source``'s conversations, messages and events (payloads included) to
+        ``into``, then delete ``source`` and its sessions. Returns the conversations moved."""
+        ...
+
     async def set_customer_verified(self, customer_id: CustomerId, now: datetime) -> None: ...
     async def get_agent(self, agent_id: AgentId) -> Agent | None: ...
     async def get_agent_by_email(self, email: str) -> Agent | None: ...
@@ -133,6 +148,7 @@ class CompanyRepo(Protocol):
         phone: str,
         timezone: str,
         business_hours: dict[str, list[list[str]]],
+        reply_within_minutes: int | None,
         now: datetime,
     ) -> Company: ...
     async def create_team(self, company_id: CompanyId, name: str, now: datetime) -> Team: ...
@@ -185,6 +201,13 @@ class ConversationRepo(Protocol):
 
 
 class MessageRepo(Protocol):
+    async def find_opening(
+        self, company_id: CompanyId, customer_id: CustomerId, client_id: str
+    ) -> Message | None:
+        """The first message of one of the customer's conversations with the company, sent
+        with ``client_id`` (a repeated start of a conversation)."""
+        ...
+
     async def get_by_client_id(
         self, conversation: Conversation, client_id: str
     ) -> Message | None: ...
@@ -220,6 +243,15 @@ class MessageRepo(Protocol):
         ...
 
     async def read_markers(self, conversation: Conversation) -> list[ReadMarker]: ...
+    async def unread_counts(
+        self,
+        conversations: Sequence[Conversation],
+        *,
+        reader: str,
+        kinds: frozenset[MessageKind],
+    ) -> dict[ConversationId, int]:
+        """Messages of ``kinds`` after ``reader``'s marker, per conversation (absent: none)."""
+        ...
 
 
 class EventRepo(Protocol):
@@ -240,6 +272,29 @@ class EventRepo(Protocol):
 
     async def after(self, pos: EventPos, limit: int) -> list[Event]: ...
     async def head(self) -> EventPos: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """An upload already processed and written to the :class:`FileStore`, not yet recorded."""
+
+    name: str
+    content_type: str
+    size: int
+    width: int | None
+    height: int | None
+    storage_key: str
+    thumbnail_key: str | None
+
+
+class AttachmentRepo(Protocol):
+    async def insert(self, message: Message, file: StoredFile, now: datetime) -> Attachment: ...
+    async def of_messages(
+        self, messages: Sequence[Message]
+    ) -> dict[MessageId, tuple[Attachment, ...]]: ...
+    async def get(self, attachment_id: AttachmentId) -> tuple[Attachment, MessageKind] | None:
+        """The attachment and the kind of its message (a note's files stay in the company)."""
+        ...
 
 
 class TokenRepo(Protocol):
@@ -287,6 +342,8 @@ class UnitOfWork(Protocol):
     def messages(self) -> MessageRepo: ...
     @property
     def events(self) -> EventRepo: ...
+    @property
+    def attachments(self) -> AttachmentRepo: ...
     @property
     def tokens(self) -> TokenRepo: ...
     @property
@@ -344,6 +401,36 @@ class Mailer(Protocol):
     async def send(self, mail: OutgoingMail) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class ProcessedFile:
+    """An upload made safe to store and serve (images re-encoded without any metadata)."""
+
+    name: str  # sanitised, its extension matching content_type
+    content_type: str
+    data: bytes
+    width: int | None = None
+    height: int | None = None
+    thumbnail: bytes | None = None  # a small JPEG, for images
+
+
+class MediaProcessor(Protocol):
+    def process(self, data: bytes, *, filename: str) -> ProcessedFile:
+        """Check and clean an upload; CPU-bound, so callers run it in a thread.
+
+        Raises :class:`~eyelevel.core.errors.DomainError` with ``unsupported_media_type`` for a
+        type that is not accepted and ``invalid_file`` for a file that does not decode.
+        """
+        ...
+
+
+class FileStore(Protocol):
+    """Bytes by key (``<company id>/<random>.<ext>``); keys are made by the core, never by users."""
+
+    async def put(self, key: str, data: bytes) -> None: ...
+    async def get(self, key: str) -> bytes | None: ...
+    async def delete(self, key: str) -> None: ...
+
+
 class PasswordHasher(Protocol):
     def hash(self, password: str) -> str: ...
     def verify(self, password_hash: str, password: str) -> bool: ...
@@ -357,5 +444,7 @@ class Context:
     bus: EventBus
     clock: Clock
     passwords: PasswordHasher
+    media: MediaProcessor
+    files: FileStore
     secret_key: str
     public_url: str

@@ -13,6 +13,8 @@ class CustomerPrincipal:
     customer_id: CustomerId
     email_verified: bool
     display_name: str
+    # a website visitor without email or password, known only by its widget's token
+    anonymous: bool = False
 
 
 @dataclass(frozen=True, slots=True)

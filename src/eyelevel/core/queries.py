@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from eyelevel.core.actions.access import access_company_txn, access_conversation_txn
+from eyelevel.core.actions.messages import reader_key, with_attachments_txn
 from eyelevel.core.entities import (
     Agent,
     Company,
@@ -13,6 +14,7 @@ from eyelevel.core.entities import (
     Event,
     Membership,
     Message,
+    MessageKind,
     ReadMarker,
     Role,
     Team,
@@ -24,12 +26,15 @@ from eyelevel.core.principals import CustomerPrincipal, Principal, company_ids
 from eyelevel.core.rules.audience import may_receive, sees_internals
 
 MAX_PAGE = 200
+COMPANY_KINDS = frozenset({MessageKind.AGENT, MessageKind.BOT, MessageKind.SYSTEM})
 
 
 @dataclass(frozen=True, slots=True)
 class ConversationRow:
     conversation: Conversation
     last_message: Message | None
+    company: Company | None = None
+    unread: int = 0  # messages from the other side after the principal's own read marker
 
 
 async def search_companies(ctx: Context, query: str, limit: int) -> list[Company]:
@@ -88,18 +93,49 @@ async def list_conversations(
         if scoped.customer_id is None and not scoped.company_ids:
             return []
         conversations = await uow.conversations.listing(scoped)
-        last = await uow.messages.last_visible(conversations, include_notes)
-        return [ConversationRow(c, last.get(c.id)) for c in conversations]
+        return await _rows_txn(uow, principal, conversations, include_notes)
 
     return await ctx.db.read(read)
 
 
-async def get_conversation(
+async def _rows_txn(
+    uow: UnitOfWork,
+    principal: Principal,
+    conversations: Sequence[Conversation],
+    include_notes: bool,
+) -> list[ConversationRow]:
+    """Each conversation with its last visible message, its company and the unread count."""
+    last = await uow.messages.last_visible(conversations, include_notes)
+    lasts = {m.id: m for m in await with_attachments_txn(uow, list(last.values()))}
+    companies = {
+        c.id: c for c in await uow.companies.get_many(sorted({c.company_id for c in conversations}))
+    }
+    customer = isinstance(principal, CustomerPrincipal)
+    unread = await uow.messages.unread_counts(
+        conversations,
+        reader=reader_key(principal),
+        kinds=COMPANY_KINDS if customer else frozenset({MessageKind.CUSTOMER}),
+    )
+    return [
+        ConversationRow(
+            c,
+            lasts[last[c.id].id] if c.id in last else None,
+            companies.get(c.company_id),
+            unread.get(c.id, 0),
+        )
+        for c in conversations
+    ]
+
+
+async def get_conversation_row(
     ctx: Context, principal: Principal, conversation_id: ConversationId
-) -> tuple[Conversation, list[ReadMarker]]:
-    async def read(uow: UnitOfWork) -> tuple[Conversation, list[ReadMarker]]:
+) -> tuple[ConversationRow, list[ReadMarker]]:
+    """One conversation as it appears in the list, with everyone's read markers."""
+
+    async def read(uow: UnitOfWork) -> tuple[ConversationRow, list[ReadMarker]]:
         conversation = await access_conversation_txn(uow, principal, conversation_id)
-        return conversation, await uow.messages.read_markers(conversation)
+        rows = await _rows_txn(uow, principal, [conversation], sees_internals(principal))
+        return rows[0], await uow.messages.read_markers(conversation)
 
     return await ctx.db.read(read)
 
@@ -117,13 +153,14 @@ async def list_messages(
 
     async def read(uow: UnitOfWork) -> list[Message]:
         conversation = await access_conversation_txn(uow, principal, conversation_id)
-        return await uow.messages.page(
+        page = await uow.messages.page(
             conversation,
             after_seq=after_seq,
             before_seq=before_seq,
             limit=max(1, min(limit, MAX_PAGE)),
             include_notes=sees_internals(principal),
         )
+        return await with_attachments_txn(uow, page)
 
     return await ctx.db.read(read)
 

@@ -39,7 +39,7 @@ class SqlAccounts(Repo):
         return customer_from(r) if r else None
 
     async def create_customer(
-        self, *, email: str, display_name: str, password_hash: str, now: datetime
+        self, *, email: str | None, display_name: str, password_hash: str, now: datetime
     ) -> Customer:
         cid = await self._insert_id(
             t.customers,
@@ -51,6 +51,51 @@ class SqlAccounts(Repo):
             },
         )
         return Customer(CustomerId(cid), email, display_name, password_hash, False, now)
+
+    async def claim_customer(
+        self, customer_id: CustomerId, *, email: str, display_name: str, password_hash: str
+    ) -> bool:
+        done = await self._c.execute(
+            update(t.customers)
+            .where(t.customers.c.id == customer_id, t.customers.c.email.is_(None))
+            .values(email=email, display_name=display_name, password_hash=password_hash)
+        )
+        return bool(done.rowcount)
+
+    async def merge_customer(self, source: CustomerId, into: CustomerId) -> int:
+        moved = await self._c.execute(
+            update(t.conversations)
+            .where(t.conversations.c.customer_id == source)
+            .values(customer_id=into)
+        )
+        await self._c.execute(
+            update(t.messages)
+            .where(t.messages.c.author_customer_id == source)
+            .values(author_customer_id=into)
+        )
+        # the stream stays true: its payloads name the account the conversation belongs to now
+        e = t.events.c
+        created = await self._all(
+            select(e.pos, e.payload).where(
+                e.customer_id == source, e.type == "conversation.created"
+            )
+        )
+        for row in created:
+            await self._c.execute(
+                update(t.events)
+                .where(e.pos == row.pos)
+                .values(payload={**row.payload, "customer_id": into})
+            )
+        await self._c.execute(
+            update(t.events).where(e.customer_id == source).values(customer_id=into)
+        )
+        await self._c.execute(
+            delete(t.sessions).where(
+                t.sessions.c.kind == "customer", t.sessions.c.principal_id == source
+            )
+        )
+        await self._c.execute(delete(t.customers).where(t.customers.c.id == source))
+        return int(moved.rowcount)
 
     async def set_customer_verified(self, customer_id: CustomerId, now: datetime) -> None:
         await self._c.execute(

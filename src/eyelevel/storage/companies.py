@@ -67,6 +67,7 @@ class SqlCompanies(Repo):
         phone: str,
         timezone: str,
         business_hours: dict[str, list[list[str]]],
+        reply_within_minutes: int | None,
         now: datetime,
     ) -> Company:
         cid = await self._insert_id(
@@ -78,11 +79,20 @@ class SqlCompanies(Repo):
                 "phone": phone,
                 "timezone": timezone,
                 "business_hours": business_hours,
+                "reply_within_minutes": reply_within_minutes,
                 "created_at": now,
             },
         )
         return Company(
-            CompanyId(cid), slug, name, description, phone, timezone, business_hours, now
+            CompanyId(cid),
+            slug,
+            name,
+            description,
+            phone,
+            timezone,
+            business_hours,
+            now,
+            reply_within_minutes,
         )
 
     async def create_team(self, company_id: CompanyId, name: str, now: datetime) -> Team:

@@ -182,6 +182,25 @@ class SqlMessages(Repo):
         r = (await self._c.execute(_message_by_client_id, params)).first()
         return message_from(r) if r else None
 
+    async def find_opening(
+        self, company_id: CompanyId, customer_id: CustomerId, client_id: str
+    ) -> Message | None:
+        m, c = t.messages.c, t.conversations.c
+        r = await self._one(
+            select(t.messages)
+            .join(
+                t.conversations,
+                and_(c.company_id == m.company_id, c.id == m.conversation_id),
+            )
+            .where(
+                c.company_id == company_id,
+                c.customer_id == customer_id,
+                m.client_id == client_id,
+                m.seq == 1,
+            )
+        )
+        return message_from(r) if r else None
+
     async def insert(
         self,
         *,
@@ -273,6 +292,38 @@ class SqlMessages(Repo):
             )
         )
         return {ConversationId(r.conversation_id): message_from(r) for r in rows}
+
+    async def unread_counts(
+        self,
+        conversations: Sequence[Conversation],
+        *,
+        reader: str,
+        kinds: frozenset[MessageKind],
+    ) -> dict[ConversationId, int]:
+        if not conversations:
+            return {}
+        m, r = t.messages.c, t.read_markers.c
+        stmt = (
+            select(m.conversation_id, func.count().label("n"))
+            .select_from(
+                t.messages.outerjoin(
+                    t.read_markers,
+                    and_(
+                        r.company_id == m.company_id,
+                        r.conversation_id == m.conversation_id,
+                        r.reader == reader,
+                    ),
+                )
+            )
+            .where(
+                m.company_id.in_(sorted({c.company_id for c in conversations})),
+                m.conversation_id.in_([c.id for c in conversations]),
+                m.kind.in_(sorted(k.value for k in kinds)),
+                m.seq > func.coalesce(r.last_read_seq, 0),
+            )
+            .group_by(m.conversation_id)
+        )
+        return {ConversationId(row.conversation_id): int(row.n) for row in await self._all(stmt)}
 
     async def set_read(
         self, conversation: Conversation, reader: str, seq: int, now: datetime

@@ -42,6 +42,7 @@ def company_from(r: Row[Any]) -> Company:
         r.timezone,
         r.business_hours,
         r.created_at,
+        r.reply_within_minutes,
     )
 
 

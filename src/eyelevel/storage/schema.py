@@ -75,6 +75,7 @@ companies = Table(
     Column("timezone", String(64), nullable=False),
     Column("business_hours", JSON, nullable=False),
     Column("created_at", TS, nullable=False),
+    Column("reply_within_minutes", Integer),
 )
 
 teams = Table(
@@ -134,7 +135,7 @@ customers = Table(
     "customers",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("email", String(254), nullable=False, unique=True),
+    Column("email", String(254), unique=True),  # NULL: an anonymous visitor
     Column("display_name", String(100), nullable=False),
     Column("password_hash", String(200), nullable=False),
     Column("email_verified_at", TS),
@@ -178,6 +179,24 @@ messages = Table(
     Column("created_at", TS, nullable=False),
     UniqueConstraint("company_id", "conversation_id", "seq"),
     UniqueConstraint("company_id", "conversation_id", "client_id"),
+)
+
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("company_id", Id, ForeignKey("companies.id"), nullable=False),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), nullable=False),
+    Column("message_id", Id, ForeignKey("messages.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("width", Integer),
+    Column("height", Integer),
+    Column("storage_key", String(100), nullable=False),
+    Column("thumbnail_key", String(100)),
+    Column("created_at", TS, nullable=False),
+    Index("ix_attachments_company_message", "company_id", "message_id"),
 )
 
 read_markers = Table(

@@ -11,6 +11,7 @@ from eyelevel.core.entities import (
     NewEvent,
 )
 from eyelevel.storage.accounts import SqlAccounts, SqlSessions, SqlTokens
+from eyelevel.storage.attachments import SqlAttachments
 from eyelevel.storage.companies import SqlCompanies
 from eyelevel.storage.conversations import SqlConversations, SqlMessages
 from eyelevel.storage.stream import SqlEvents, SqlJobs
@@ -24,6 +25,7 @@ class SqlUnitOfWork:
         self.companies = SqlCompanies(conn)
         self.conversations = SqlConversations(conn)
         self.messages = SqlMessages(conn)
+        self.attachments = SqlAttachments(conn)
         self.events = SqlEvents(conn, postgres)
         self.tokens = SqlTokens(conn)
         self.sessions = SqlSessions(conn)

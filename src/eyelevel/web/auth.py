@@ -1,4 +1,9 @@
-"""Who is calling: a session cookie (browsers, with CSRF protection) or a bearer API token."""
+"""Who is calling: a session cookie (browsers, with CSRF protection) or a bearer token.
+
+A bearer token is either a company's API token or a session token held by a page that cannot
+use cookies (the website widget in a cross-site iframe). Bearer tokens are never sent by the
+browser on its own, so they need no CSRF protection.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 
 from eyelevel.core import secrets
-from eyelevel.core.actions.accounts import NewSession, load_session
+from eyelevel.core.actions.accounts import SESSION_PREFIX, NewSession, load_session
 from eyelevel.core.actions.tokens import authenticate_token
 from eyelevel.core.errors import DomainError, ErrorCode
 from eyelevel.core.principals import Principal
@@ -47,9 +52,15 @@ async def resolve(
     """Authenticate one request. Cookie-authenticated unsafe requests must carry the CSRF token."""
     if authorization is not None:
         scheme, _, credential = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not credential.strip():
+        credential = credential.strip()
+        if scheme.lower() != "bearer" or not credential:
             raise DomainError(ErrorCode.UNAUTHENTICATED, "use 'Authorization: Bearer <token>'")
-        token = await authenticate_token(svc.ctx, credential.strip())
+        if credential.startswith(SESSION_PREFIX + "_"):
+            loaded = await load_session(svc.ctx, credential)
+            if loaded is None:
+                raise DomainError(ErrorCode.UNAUTHENTICATED, "this session has ended")
+            return Caller(loaded[0], credential)
+        token = await authenticate_token(svc.ctx, credential)
         if token is None:
             raise DomainError(ErrorCode.UNAUTHENTICATED, "this API token is invalid or revoked")
         return Caller(token)

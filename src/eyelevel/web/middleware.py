@@ -7,12 +7,15 @@ import time
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from eyelevel.core.entities import MAX_ATTACHMENT_BYTES
 from eyelevel.core.errors import ErrorCode
 from eyelevel.web.metrics import Metrics
 from eyelevel.web.problems import problem
 
 log = structlog.get_logger("eyelevel.http")
 MAX_BODY_BYTES = 256 * 1024
+# an attachment upload: the file's 10 MB plus the multipart framing and the caption
+MAX_UPLOAD_BYTES = MAX_ATTACHMENT_BYTES + 128 * 1024
 
 
 class _TooLarge(Exception):
@@ -20,7 +23,8 @@ class _TooLarge(Exception):
 
 
 class LimitsAndMetrics:
-    """Refuses bodies over ``MAX_BODY_BYTES`` with 413; counts requests by route *template*.
+    """Refuses bodies over ``MAX_BODY_BYTES`` (uploads: ``MAX_UPLOAD_BYTES``) with 413; counts
+    requests by route *template*.
 
     Logs method, route template, status and duration only: never a path with ids, a query
     string, a header or a body.
@@ -34,11 +38,12 @@ class LimitsAndMetrics:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        upload = scope["method"] == "POST" and scope["path"].endswith("/attachments")
+        limit = MAX_UPLOAD_BYTES if upload else MAX_BODY_BYTES
+        code = ErrorCode.ATTACHMENT_TOO_LARGE if upload else ErrorCode.PAYLOAD_TOO_LARGE
         length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            await problem(ErrorCode.PAYLOAD_TOO_LARGE, "the request body is too large")(
-                scope, receive, send
-            )
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await problem(code, "the request body is too large")(scope, receive, send)
             return
         started = time.perf_counter()
         status = 500
@@ -50,7 +55,7 @@ class LimitsAndMetrics:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > MAX_BODY_BYTES:
+                if received > limit:
                     too_large = True
                     raise _TooLarge
             return message
@@ -73,9 +78,7 @@ class LimitsAndMetrics:
         except _TooLarge:
             if not response_started:
                 status = 413
-                await problem(ErrorCode.PAYLOAD_TOO_LARGE, "the request body is too large")(
-                    scope, receive, send
-                )
+                await problem(code, "the request body is too large")(scope, receive, send)
         finally:
             route = _route_template(scope)
             elapsed = time.perf_counter() - started

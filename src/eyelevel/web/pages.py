@@ -1,13 +1,14 @@
 """The two pages that links in mails lead to: confirm an email address, accept an invitation.
 
-Plain server-rendered HTML forms (they work without JavaScript), German or English by the
-browser's language, no request to any other host. The token in the link is the credential,
-so the forms need no session; a foreign ``Origin`` is refused all the same.
+Plain server-rendered HTML forms (they work without JavaScript), German or English
+(:mod:`eyelevel.web.i18n`), no request to any other host. The token in the link is the
+credential, so the forms need no session; a foreign ``Origin`` is refused all the same.
 """
 
 from __future__ import annotations
 
-import html
+from importlib.resources import files
+from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
@@ -16,90 +17,44 @@ from fastapi.responses import HTMLResponse
 from eyelevel.core.actions import accounts
 from eyelevel.core.errors import DomainError
 from eyelevel.web.auth import foreign_origin, set_session_cookies
+from eyelevel.web.i18n import Translator, render, template_environment, translator_for
 from eyelevel.web.state import services
 
 router = APIRouter(include_in_schema=False)
 MAX_FORM = 4096
-
-TEXT = {
-    "de": {
-        "verify_title": "E-Mail-Adresse bestätigen",
-        "verify_lead": "Ein Klick, und dein eyelevel-Konto ist bereit zum Schreiben.",
-        "verify_button": "Jetzt bestätigen",
-        "verified": "Danke! Deine E-Mail-Adresse ist bestätigt. "
-        "Du kannst jetzt Unternehmen schreiben.",
-        "invite_title": "Einladung annehmen",
-        "invite_lead": "Lege deinen Namen und ein Passwort (mindestens 10 Zeichen) fest.",
-        "name": "Name",
-        "password": "Passwort",
-        "invite_button": "Einladung annehmen",
-        "accepted": "Willkommen! Dein Zugang ist eingerichtet und du bist angemeldet. "
-        "Die API-Dokumentation findest du unter",
-        "invalid": "Dieser Link ist ungültig oder abgelaufen.",
-        "error": "Das hat nicht geklappt",
-        "missing": "Der Link ist unvollständig.",
-    },
-    "en": {
-        "verify_title": "Confirm your email address",
-        "verify_lead": "One click and your eyelevel account is ready to write.",
-        "verify_button": "Confirm now",
-        "verified": "Thank you! Your email address is confirmed. You can write to companies now.",
-        "invite_title": "Accept the invitation",
-        "invite_lead": "Choose your name and a password (at least 10 characters).",
-        "name": "Name",
-        "password": "Password",
-        "invite_button": "Accept invitation",
-        "accepted": "Welcome! Your account is set up and you are signed in. "
-        "The API documentation is at",
-        "invalid": "This link is invalid or has expired.",
-        "error": "That did not work",
-        "missing": "The link is incomplete.",
-    },
+MAX_TOKEN = 300
+TEMPLATES = template_environment(files("eyelevel.web") / "templates")
+HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    # the token in the URL must not leak to other sites; "no-referrer" would also make the
+    # browser send "Origin: null" with the form, which the origin check refuses
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
 }
 
-STYLE = """
-body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1d2330}
-main{max-width:26rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:12px;
-box-shadow:0 1px 4px #0002}h1{font-size:1.4rem;margin-top:0}
-label{display:block;margin:.8rem 0 .2rem}
-input{width:100%;box-sizing:border-box;padding:.6rem;border:1px solid #b8bfcc;
-border-radius:8px;font:inherit}
-button{margin-top:1.2rem;width:100%;padding:.7rem;border:0;border-radius:8px;background:#1f5fd6;
-color:#fff;font:inherit;cursor:pointer}.error{color:#b3261e}
-"""
+
+def _page(t: Translator, title: str, status: int = 200, **context: Any) -> HTMLResponse:
+    context = {"error": None, "lead": None, "form": None, "done": None, **context}
+    body = render(TEMPLATES, "mail_link.html", t, title=title, **context)
+    return HTMLResponse(body, status_code=status, headers=HEADERS)
 
 
-def _lang(request: Request) -> str:
-    accept = request.headers.get("accept-language", "").lower()
-    for part in accept.split(","):
-        code = part.split(";")[0].strip()[:2]
-        if code in TEXT:
-            return code
-    return "en"
+def _error(t: Translator, message: str, status: int = 400) -> HTMLResponse:
+    return _page(t, t.gettext("That did not work"), status, error=message)
 
 
-def _page(lang: str, title: str, body: str, status: int = 200) -> HTMLResponse:
-    doc = (
-        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{html.escape(title)} · eyelevel</title><style>{STYLE}</style></head>"
-        f"<body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>"
-    )
-    return HTMLResponse(
-        doc,
-        status_code=status,
-        headers={
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-            # the token in the URL must not leak to other sites; "no-referrer" would also make
-            # the browser send "Origin: null" with the form, which the origin check refuses
-            "Referrer-Policy": "same-origin",
-            "Cache-Control": "no-store",
-        },
-    )
+def _missing(t: Translator) -> HTMLResponse:
+    return _error(t, t.gettext("The link is incomplete."))
+
+
+def _invalid(t: Translator) -> HTMLResponse:
+    return _error(t, t.gettext("This link is invalid or has expired."))
 
 
 async def _form(request: Request) -> dict[str, str] | None:
+    """The posted form with a token, or None when it is foreign, too large or unreadable."""
     if foreign_origin(services(request), request.headers.get("origin")):
         return None
     raw = await request.body()
@@ -109,109 +64,88 @@ async def _form(request: Request) -> dict[str, str] | None:
         parsed = parse_qs(raw.decode(), max_num_fields=10)
     except (UnicodeDecodeError, ValueError):
         return None
-    return {k: v[0] for k, v in parsed.items() if v}
+    form = {k: v[0] for k, v in parsed.items() if v}
+    return form if form.get("token") else None
 
 
-def _error(lang: str, t: dict[str, str], message: str, status: int) -> HTMLResponse:
-    return _page(lang, t["error"], f'<p class="error">{html.escape(message)}</p>', status)
+def _verify_title(t: Translator) -> str:
+    return t.gettext("Confirm your email address")
 
 
-def _token_form(
-    request: Request,
-    token: str,
-    *,
-    action: str,
-    title: str,
-    lead: str,
-    button: str,
-    fields: str = "",
-) -> HTMLResponse:
-    """A page with a form that posts the link's token (plus ``fields``) back to ``action``."""
-    lang = _lang(request)
-    t = TEXT[lang]
-    if not token or len(token) > 300:
-        return _error(lang, t, t["missing"], 400)
-    return _page(
-        lang,
-        t[title],
-        f"<p>{t[lead]}</p><form method=post action={action}>"
-        f'<input type=hidden name=token value="{html.escape(token)}">'
-        f"{fields}<button>{t[button]}</button></form>",
-    )
+def _invite_title(t: Translator) -> str:
+    return t.gettext("Accept the invitation")
 
 
-async def _submitted(request: Request) -> tuple[str, dict[str, str], dict[str, str] | None]:
-    """(language, texts, form) of a posted token form; the form is None when unusable."""
-    lang = _lang(request)
-    form = await _form(request)
-    return lang, TEXT[lang], form if form is not None and form.get("token") else None
+def _invite_lead(t: Translator) -> str:
+    return t.gettext("Choose your name and a password (at least 10 characters).")
 
 
 @router.get("/verify")
 async def verify_page(request: Request, token: str = "") -> HTMLResponse:
-    return _token_form(
-        request,
-        token,
-        action="/verify",
-        title="verify_title",
-        lead="verify_lead",
-        button="verify_button",
+    t = translator_for(request)
+    if not token or len(token) > MAX_TOKEN:
+        return _missing(t)
+    return _page(
+        t,
+        _verify_title(t),
+        lead=t.gettext("One click and your eyelevel account is ready to write."),
+        form={
+            "action": "/verify",
+            "token": token,
+            "button": t.gettext("Confirm now"),
+            "invite": False,
+        },
     )
 
 
 @router.post("/verify")
 async def verify_submit(request: Request) -> HTMLResponse:
-    lang, t, form = await _submitted(request)
+    t = translator_for(request)
+    form = await _form(request)
     if form is None:
-        return _error(lang, t, t["missing"], 400)
+        return _missing(t)
     try:
-        await accounts.check_verify_email(services(request).ctx, form["token"][:300])
+        await accounts.check_verify_email(services(request).ctx, form["token"][:MAX_TOKEN])
     except DomainError:
-        return _error(lang, t, t["invalid"], 400)
-    return _page(lang, t["verify_title"], f"<p>{t['verified']}</p>")
+        return _invalid(t)
+    return _page(t, _verify_title(t), done="verified")
 
 
 @router.get("/app/invite")
 async def invite_page(request: Request, token: str = "") -> HTMLResponse:
-    t = TEXT[_lang(request)]
-    return _token_form(
-        request,
-        token,
-        action="/app/invite",
-        title="invite_title",
-        lead="invite_lead",
-        button="invite_button",
-        fields=(
-            f"<label for=name>{t['name']}</label>"
-            "<input id=name name=name required maxlength=100 autocomplete=name>"
-            f"<label for=password>{t['password']}</label>"
-            "<input id=password name=password type=password required minlength=10 "
-            "maxlength=256 autocomplete=new-password>"
-        ),
+    t = translator_for(request)
+    if not token or len(token) > MAX_TOKEN:
+        return _missing(t)
+    return _page(
+        t,
+        _invite_title(t),
+        lead=_invite_lead(t),
+        form={
+            "action": "/app/invite",
+            "token": token,
+            "button": t.gettext("Accept invitation"),
+            "invite": True,
+        },
     )
 
 
 @router.post("/app/invite")
 async def invite_submit(request: Request) -> HTMLResponse:
-    lang, t, form = await _submitted(request)
+    t = translator_for(request)
+    form = await _form(request)
     if form is None:
-        return _error(lang, t, t["missing"], 400)
+        return _missing(t)
     svc = services(request)
     try:
         session = await accounts.check_accept_invitation(
             svc.ctx,
-            token=form["token"][:300],
+            token=form["token"][:MAX_TOKEN],
             name=form.get("name", "")[:100],
             password=form.get("password", "")[:256],
         )
     except DomainError as exc:
         # a field error means the name or password broke the rules the form states
-        message = t["invalid"] if exc.field is None else t["invite_lead"]
-        return _error(lang, t, message, 400)
-    response = _page(
-        lang,
-        t["invite_title"],
-        f'<p>{t["accepted"]} <a href="/api/v1/docs">/api/v1/docs</a>.</p>',
-    )
+        return _invalid(t) if exc.field is None else _error(t, _invite_lead(t))
+    response = _page(t, _invite_title(t), done="accepted")
     set_session_cookies(response, session, secure=svc.secure_cookies)
     return response

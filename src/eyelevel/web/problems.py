@@ -42,6 +42,8 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.UNAVAILABLE: 503,
     ErrorCode.INTERNAL: 500,
+    ErrorCode.ATTACHMENT_TOO_LARGE: 413,
+    ErrorCode.INVALID_FILE: 422,
 }
 TITLES = {code: code.value.replace("_", " ").capitalize() for code in ErrorCode}
 _HTTP_CODES = {

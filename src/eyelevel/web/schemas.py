@@ -22,6 +22,7 @@ from eyelevel.core.entities import (
 )
 from eyelevel.core.errors import DomainError, ErrorCode
 from eyelevel.core.events import conversation_data, message_data
+from eyelevel.core.rules.hours import is_open
 
 
 class In(BaseModel):
@@ -51,6 +52,16 @@ class LoginIn(In):
 
 class VerifyIn(In):
     token: str = Field(max_length=300)
+
+
+class VisitorIn(In):
+    display_name: str = Field(default="", max_length=100, examples=["Kim"])
+
+
+class ClaimIn(In):
+    email: str = Field(max_length=254, examples=["kim@example.org"])
+    password: str = Field(max_length=256)
+    display_name: str = Field(default="", max_length=100)
 
 
 class AcceptInviteIn(In):
@@ -108,10 +119,16 @@ class CompanyOut(Out):
     description: str
     phone: str
     timezone: str
-    business_hours: dict[str, list[list[str]]]
+    business_hours: dict[str, list[list[str]]] = Field(
+        description='weekday ("mon".."sun") → opening intervals ["HH:MM", "HH:MM"], local time'
+    )
+    open_now: bool = Field(description="open at the time of the response, in its time zone")
+    reply_within_minutes: int | None = Field(
+        description="the response-time promise; null when the company made none"
+    )
 
     @classmethod
-    def of(cls, c: Company) -> CompanyOut:
+    def of(cls, c: Company, now: datetime) -> CompanyOut:
         return cls(
             slug=c.slug,
             name=c.name,
@@ -119,11 +136,29 @@ class CompanyOut(Out):
             phone=c.phone,
             timezone=c.timezone,
             business_hours=c.business_hours,
+            open_now=is_open(c.business_hours, c.timezone, now),
+            reply_within_minutes=c.reply_within_minutes,
         )
 
 
 class AuthorOut(Out):
     type: str
+    name: str
+
+
+class AttachmentOut(Out):
+    id: int
+    name: str
+    content_type: str
+    size: int = Field(description="bytes")
+    width: int | None
+    height: int | None
+    thumbnail: bool = Field(description="GET /api/v1/attachments/{id}/thumbnail exists")
+
+
+class CompanyRefOut(Out):
+    id: int
+    slug: str
     name: str
 
 
@@ -137,6 +172,7 @@ class MessageOut(Out):
     author: AuthorOut
     client_id: str | None
     created_at: datetime
+    attachments: list[AttachmentOut] = Field(default_factory=list)
 
     @classmethod
     def of(cls, m: Message) -> MessageOut:
@@ -165,6 +201,10 @@ class ConversationOut(Out):
         default_factory=dict,
         description="highest seq read by 'customer' and by 'company' (any agent)",
     )
+    company: CompanyRefOut | None = None
+    unread: int = Field(
+        default=0, description="messages from the other side after the caller's read marker"
+    )
 
     @classmethod
     def of(
@@ -174,6 +214,8 @@ class ConversationOut(Out):
         last: Message | None = None,
         markers: list[ReadMarker] | None = None,
         internals: bool,
+        company: Company | None = None,
+        unread: int = 0,
     ) -> ConversationOut:
         """``internals``: the caller may see who owns it (company members, not customers)."""
         read: dict[str, int] = {}
@@ -185,6 +227,12 @@ class ConversationOut(Out):
                 **conversation_data(c),
                 "last_message": MessageOut.of(last) if last else None,
                 "read": read,
+                "company": (
+                    {"id": company.id, "slug": company.slug, "name": company.name}
+                    if company
+                    else None
+                ),
+                "unread": unread,
                 **({} if internals else {"owner": None}),
             }
         )
@@ -210,11 +258,26 @@ class SessionOut(Out):
     expires_at: datetime
 
 
+class BearerSessionOut(Out):
+    """A session for a page without cookies: send ``Authorization: Bearer <token>``."""
+
+    token: str = Field(description="the session secret; shown only in this response")
+    expires_at: datetime
+    customer_id: int
+
+
+class ClaimedOut(BearerSessionOut):
+    merged: bool = Field(
+        description="true: the conversations moved into the existing account of that email"
+    )
+
+
 class MeOut(Out):
     kind: Literal["customer", "agent", "token"]
     id: int
     name: str
     email_verified: bool | None = None
+    anonymous: bool | None = Field(default=None, description="a visitor without an account")
     companies: dict[str, str] = Field(
         default_factory=dict, description="company id → role (agents and tokens)"
     )
@@ -300,8 +363,17 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise DomainError(ErrorCode.VALIDATION, "invalid cursor", field="cursor") from None
 
 
+def problem_response(description: str) -> dict[str, Any]:
+    """An OpenAPI response entry for a problem-details error."""
+    return {
+        "model": Problem,
+        "description": description,
+        "content": {"application/problem+json": {}},
+    }
+
+
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "description": desc, "content": {"application/problem+json": {}}}
+    status: problem_response(desc)
     for status, desc in {
         400: "Malformed request",
         401: "Not signed in",

@@ -37,6 +37,8 @@ MAX_FRAME = 64 * 1024
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
 CLOSE_RESYNC = 4409
+SUBPROTOCOL = "eyelevel"
+BEARER = "bearer."
 
 
 class _Frame(BaseModel):
@@ -85,12 +87,24 @@ def _error(ref: str | None, code: ErrorCode, detail: str) -> str:
     return _dump({"type": "error", "ref": ref, "code": code.value, "detail": detail})
 
 
-async def _refuse(websocket: WebSocket, code: int) -> None:
+async def _refuse(websocket: WebSocket, code: int, subprotocol: str | None) -> None:
     """Close with an application code. Closing before accept would reject the handshake with
     HTTP 403, which a browser cannot tell apart from a network error; the code tells the client
     not to retry blindly. Nothing is sent before the close."""
-    await websocket.accept()
+    await websocket.accept(subprotocol=subprotocol)
     await websocket.close(code=code)
+
+
+def _offered(websocket: WebSocket) -> tuple[str | None, str | None]:
+    """(subprotocol to accept, bearer token) from ``Sec-WebSocket-Protocol``.
+
+    Browsers cannot set headers on a WebSocket, so a page without cookies (the widget) offers
+    ``["eyelevel", "bearer.<token>"]``. A browser drops a handshake that offered subprotocols
+    when the answer names none, so ``eyelevel`` is accepted whenever it was offered.
+    """
+    offered = [p.strip() for p in websocket.headers.get("sec-websocket-protocol", "").split(",")]
+    token = next((p[len(BEARER) :] for p in offered if p.startswith(BEARER)), None)
+    return (SUBPROTOCOL if SUBPROTOCOL in offered else None), token or None
 
 
 @router.websocket("/api/v1/ws")
@@ -99,9 +113,12 @@ async def socket(websocket: WebSocket) -> None:
     origin = websocket.headers.get("origin")
     cookie = websocket.cookies.get(SESSION_COOKIE)
     authorization = websocket.headers.get("authorization")
+    subprotocol, offered_token = _offered(websocket)
     if authorization is None and foreign_origin(svc, origin):
-        await _refuse(websocket, CLOSE_FORBIDDEN_ORIGIN)
+        await _refuse(websocket, CLOSE_FORBIDDEN_ORIGIN, subprotocol)
         return
+    if authorization is None and offered_token is not None:
+        authorization = f"Bearer {offered_token}"
     try:
         caller = await resolve(
             svc,
@@ -114,20 +131,20 @@ async def socket(websocket: WebSocket) -> None:
     except DomainError:
         caller = None
     if caller is None or caller.principal is None:
-        await _refuse(websocket, CLOSE_UNAUTHENTICATED)
+        await _refuse(websocket, CLOSE_UNAUTHENTICATED, subprotocol)
         return
     since_raw = websocket.query_params.get("since")
     since: int | None = None
     if since_raw is not None:
         if not since_raw.isdigit() or len(since_raw) > 18:
-            await websocket.accept()
+            await websocket.accept(subprotocol=subprotocol)
             await websocket.send_text(
                 _error(None, ErrorCode.VALIDATION, "since must be a stream position")
             )
             await websocket.close(code=1008)
             return
         since = int(since_raw)
-    await websocket.accept()
+    await websocket.accept(subprotocol=subprotocol)
     await _serve(websocket, svc, caller.principal, since)
 
 

@@ -20,6 +20,7 @@ from eyelevel.core.principals import (
 )
 
 SESSION_LIFETIME = timedelta(days=30)
+SESSION_PREFIX = "els"  # session tokens: a cookie, or a bearer token in the widget
 VERIFY_LIFETIME = timedelta(days=3)
 INVITE_LIFETIME = timedelta(days=7)
 MIN_PASSWORD = 10
@@ -66,11 +67,17 @@ def verification_token(ctx: Context, customer_id: CustomerId, expires: datetime)
     return f"{customer_id}.{stamp}.{secrets.sign(ctx.secret_key, f'verify:{customer_id}:{stamp}')}"
 
 
-async def _session_txn(uow: UnitOfWork, ctx: Context, kind: str, principal_id: int) -> NewSession:
-    token = secrets.new_token("els")
+async def session_txn(
+    uow: UnitOfWork,
+    ctx: Context,
+    kind: str,
+    principal_id: int,
+    lifetime: timedelta = SESSION_LIFETIME,
+) -> NewSession:
+    token = secrets.new_token(SESSION_PREFIX)
     csrf = _secrets.token_urlsafe(24)
     now = ctx.clock.now()
-    expires = now + SESSION_LIFETIME
+    expires = now + lifetime
     await uow.sessions.create(
         id_hash=secrets.token_hash(token),
         kind=kind,
@@ -80,6 +87,27 @@ async def _session_txn(uow: UnitOfWork, ctx: Context, kind: str, principal_id: i
         expires_at=expires,
     )
     return NewSession(token, csrf, expires)
+
+
+async def verification_mail_txn(
+    uow: UnitOfWork, ctx: Context, customer_id: CustomerId, email: str, display_name: str
+) -> None:
+    """Queue the mail whose link confirms ``email`` (sent by the worker after commit)."""
+    now = ctx.clock.now()
+    token = verification_token(ctx, customer_id, now + VERIFY_LIFETIME)
+    link = f"{ctx.public_url}/verify?token={token}"
+    await uow.jobs.enqueue(
+        "send_mail",
+        {
+            "to": email,
+            "subject": "Bitte bestätige deine E-Mail-Adresse / Please verify your email",
+            "text": (
+                f"Hallo {display_name},\n\nbitte bestätige deine E-Mail-Adresse:\n{link}\n\n"
+                f"Hello {display_name},\n\nplease verify your email address:\n{link}\n"
+            ),
+        },
+        now,
+    )
 
 
 async def check_signup_customer(
@@ -98,22 +126,8 @@ async def check_signup_customer(
         customer = await uow.accounts.create_customer(
             email=email, display_name=display_name, password_hash=password_hash, now=now
         )
-        token = verification_token(ctx, customer.id, now + VERIFY_LIFETIME)
-        await uow.jobs.enqueue(
-            "send_mail",
-            {
-                "to": email,
-                "subject": "Bitte bestätige deine E-Mail-Adresse / Please verify your email",
-                "text": (
-                    f"Hallo {display_name},\n\nbitte bestätige deine E-Mail-Adresse:\n"
-                    f"{ctx.public_url}/verify?token={token}\n\n"
-                    f"Hello {display_name},\n\nplease verify your email address:\n"
-                    f"{ctx.public_url}/verify?token={token}\n"
-                ),
-            },
-            now,
-        )
-        session = await _session_txn(uow, ctx, "customer", customer.id)
+        await verification_mail_txn(uow, ctx, customer.id, email, display_name)
+        session = await session_txn(uow, ctx, "customer", customer.id)
         return customer, session
 
     return await ctx.db.write("signup_customer", txn)
@@ -156,7 +170,7 @@ async def check_login(ctx: Context, *, kind: str, email: str, password: str) -> 
         raise DomainError(ErrorCode.INVALID_CREDENTIALS, "email or password is wrong")
 
     async def txn(uow: UnitOfWork) -> NewSession:
-        return await _session_txn(uow, ctx, kind, account.id)
+        return await session_txn(uow, ctx, kind, account.id)
 
     return await ctx.db.write("login", txn)
 
@@ -186,7 +200,9 @@ async def principal_for(uow: UnitOfWork, kind: str, principal_id: int) -> Princi
         customer = await uow.accounts.get_customer(CustomerId(principal_id))
         if customer is None:
             return None
-        return CustomerPrincipal(customer.id, customer.email_verified, customer.display_name)
+        return CustomerPrincipal(
+            customer.id, customer.email_verified, customer.display_name, customer.anonymous
+        )
     agent = await uow.accounts.get_agent(AgentId(principal_id))
     if agent is None or not agent.active:
         return None
@@ -265,6 +281,6 @@ async def check_accept_invitation(
             raise DomainError(ErrorCode.INVALID_CREDENTIALS, "email or password is wrong")
         await uow.accounts.upsert_membership(invitation.company_id, agent.id, invitation.role, now)
         await uow.accounts.accept_invitation(invitation.id, now)
-        return await _session_txn(uow, ctx, "agent", agent.id)
+        return await session_txn(uow, ctx, "agent", agent.id)
 
     return await ctx.db.write("accept_invitation", txn)

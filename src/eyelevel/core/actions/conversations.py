@@ -9,6 +9,7 @@ from eyelevel.core.actions.access import access_conversation_txn, require_role
 from eyelevel.core.actions.messages import check_body, check_client_id, do_send_message_txn
 from eyelevel.core.entities import (
     MAX_SUBJECT_CHARS,
+    Company,
     Conversation,
     Message,
     MessageKind,
@@ -27,6 +28,8 @@ from eyelevel.core.principals import CustomerPrincipal, Principal
 class Started:
     conversation: Conversation
     message: Message
+    company: Company
+    created: bool = True  # False: this client_id already started a conversation, returned
 
 
 async def check_start_conversation(
@@ -45,7 +48,7 @@ async def check_start_conversation(
     """
     if not isinstance(principal, CustomerPrincipal):
         raise DomainError(ErrorCode.FORBIDDEN, "only customers can start a conversation")
-    if not principal.email_verified:
+    if not (principal.email_verified or principal.anonymous):
         raise DomainError(
             ErrorCode.EMAIL_NOT_VERIFIED, "verify your email address before you write"
         )
@@ -63,6 +66,19 @@ async def check_start_conversation(
         company = await uow.companies.get_by_slug(company_slug)
         if company is None:
             raise not_found("company")
+        if client_id is not None:
+            # an offline client retries its start: the conversation exists once, never twice
+            opening = await uow.messages.find_opening(company.id, principal.customer_id, client_id)
+            if opening is not None:
+                if opening.body != body:
+                    raise DomainError(
+                        ErrorCode.IDEMPOTENCY_CONFLICT,
+                        "this client_id already started a conversation with another text",
+                        field="client_id",
+                    )
+                existing = await uow.conversations.get(opening.conversation_id)
+                assert existing is not None
+                return Started(existing, opening, company, created=False)
         now = ctx.clock.now()
         conversation = await uow.conversations.create(
             company_id=company.id,
@@ -94,7 +110,7 @@ async def check_start_conversation(
         )
         fresh = await uow.conversations.get(conversation.id)
         assert fresh is not None
-        return Started(fresh, sent.message)
+        return Started(fresh, sent.message, company)
 
     return await ctx.db.write("start_conversation", txn)
 

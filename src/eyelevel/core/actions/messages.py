@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from eyelevel.core.actions.access import access_conversation_txn
 from eyelevel.core.entities import (
@@ -19,7 +20,7 @@ from eyelevel.core.entities import (
 from eyelevel.core.errors import DomainError, ErrorCode
 from eyelevel.core.events import EventType, message_data, status_changed
 from eyelevel.core.ids import ConversationId, EventPos
-from eyelevel.core.ports import Context, UnitOfWork
+from eyelevel.core.ports import Context, StoredFile, UnitOfWork
 from eyelevel.core.principals import (
     AgentPrincipal,
     CustomerPrincipal,
@@ -60,7 +61,7 @@ def check_client_id(client_id: str | None) -> str | None:
     return client_id
 
 
-def _kind_and_author(
+def kind_and_author(
     principal: Principal, *, note: bool
 ) -> tuple[MessageKind, str, int | None, int | None]:
     """(kind, author name, author agent id, author customer id) for a send by ``principal``."""
@@ -92,7 +93,7 @@ async def check_send_message(
     """
     check_body(body)
     check_client_id(client_id)
-    kind, author_name, agent_id, customer_id = _kind_and_author(principal, note=note)
+    kind, author_name, agent_id, customer_id = kind_and_author(principal, note=note)
 
     async def txn(uow: UnitOfWork) -> Sent:
         conversation = await access_conversation_txn(
@@ -124,12 +125,19 @@ async def do_send_message_txn(
     author_name: str,
     author_agent_id: int | None,
     author_customer_id: int | None,
+    files: Sequence[StoredFile] = (),
 ) -> Sent:
-    """Append a message to a locked conversation and emit its events."""
+    """Append a message (with the files already stored for it) to a locked conversation and
+    emit its events."""
     if client_id is not None:
         existing = await uow.messages.get_by_client_id(conversation, client_id)
         if existing is not None:
-            if existing.body != body or existing.kind != kind:
+            existing = (await with_attachments_txn(uow, [existing]))[0]
+            if (
+                existing.body != body
+                or existing.kind != kind
+                or len(existing.attachments) != len(files)
+            ):
                 raise DomainError(
                     ErrorCode.IDEMPOTENCY_CONFLICT,
                     "this client_id was already used for a different message",
@@ -154,6 +162,9 @@ async def do_send_message_txn(
         client_id=client_id,
         now=now,
     )
+    if files:
+        stored = [await uow.attachments.insert(message, f, now) for f in files]
+        message = replace(message, attachments=tuple(stored))
     customer_audience = None if kind == MessageKind.NOTE else conversation.customer_id
     await uow.emit(
         NewEvent(
@@ -168,6 +179,12 @@ async def do_send_message_txn(
     if status != conversation.status:
         await uow.emit(status_changed(conversation, status, None), now)
     return Sent(message, created=True)
+
+
+async def with_attachments_txn(uow: UnitOfWork, messages: Sequence[Message]) -> list[Message]:
+    """The messages with their attachments filled in (one query for all of them)."""
+    found = await uow.attachments.of_messages(messages)
+    return [replace(m, attachments=found[m.id]) if m.id in found else m for m in messages]
 
 
 def reader_key(principal: Principal) -> str:

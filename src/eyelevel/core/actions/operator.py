@@ -20,10 +20,10 @@ from eyelevel.core.actions.tokens import create_token_txn
 from eyelevel.core.entities import Agent, Company, Customer, Role, Team
 from eyelevel.core.errors import DomainError, ErrorCode, not_found
 from eyelevel.core.ports import Context, UnitOfWork
+from eyelevel.core.rules.hours import WEEKDAYS
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$")
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HHMM = re.compile(r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")  # "24:00" ends a day
 
 
 def check_slug(slug: str) -> str:
@@ -67,12 +67,19 @@ async def ensure_company(
     phone: str = "",
     timezone: str = "Europe/Berlin",
     business_hours: dict[str, list[list[str]]] | None = None,
+    reply_within_minutes: int | None = None,
 ) -> tuple[Company, bool]:
     """Create the company unless one with this slug exists; returns (company, created)."""
     check_slug(slug)
     name = check_name(name, "name")
     check_timezone(timezone)
     hours = check_business_hours(business_hours or {})
+    if reply_within_minutes is not None and not 1 <= reply_within_minutes <= 60 * 24 * 30:
+        raise DomainError(
+            ErrorCode.VALIDATION,
+            "the response-time promise must be 1 minute to 30 days",
+            field="reply_within_minutes",
+        )
 
     async def txn(uow: UnitOfWork) -> tuple[Company, bool]:
         existing = await uow.companies.get_by_slug(slug)
@@ -85,6 +92,7 @@ async def ensure_company(
             phone=phone,
             timezone=timezone,
             business_hours=hours,
+            reply_within_minutes=reply_within_minutes,
             now=ctx.clock.now(),
         )
         return company, True

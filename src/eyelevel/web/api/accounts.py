@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response, status
 
-from eyelevel.core.actions import accounts
+from eyelevel.core.actions import accounts, visitors
 from eyelevel.core.principals import AgentPrincipal, CustomerPrincipal, TokenPrincipal
 from eyelevel.web.auth import (
     CurrentCaller,
@@ -17,11 +17,15 @@ from eyelevel.web.auth import (
 from eyelevel.web.schemas import (
     ERRORS,
     AcceptInviteIn,
+    BearerSessionOut,
+    ClaimedOut,
+    ClaimIn,
     LoginIn,
     MeOut,
     SessionOut,
     SignupIn,
     VerifyIn,
+    VisitorIn,
 )
 
 router = APIRouter(
@@ -63,6 +67,41 @@ async def logout(who: CurrentCaller, svc: Svc, response: Response) -> None:
     clear_session_cookies(response)
 
 
+@router.post(
+    "/visitor",
+    status_code=status.HTTP_201_CREATED,
+    summary="Start as an anonymous visitor (the website widget)",
+)
+async def visitor(body: VisitorIn, svc: Svc) -> BearerSessionOut:
+    """For pages that cannot keep cookies (a widget in a cross-site iframe): the response's
+    token is the visitor's only credential. The visitor may write to companies at once and
+    keep its conversations later with ``/auth/claim``."""
+    customer, session = await visitors.check_create_visitor(svc.ctx, display_name=body.display_name)
+    return BearerSessionOut(
+        token=session.token, expires_at=session.expires_at, customer_id=customer.id
+    )
+
+
+@router.post("/claim", summary="Keep a visitor's conversations under an email")
+async def claim(body: ClaimIn, svc: Svc, principal: CurrentPrincipal) -> ClaimedOut:
+    """A new email turns the visitor into an account (a confirmation mail is sent). The email
+    of an existing account, with its password, moves the visitor's conversations into that
+    account. Either way the response holds the token to use from now on."""
+    claimed = await visitors.check_claim_visitor(
+        svc.ctx,
+        principal,
+        email=body.email,
+        password=body.password,
+        display_name=body.display_name,
+    )
+    return ClaimedOut(
+        token=claimed.session.token,
+        expires_at=claimed.session.expires_at,
+        customer_id=claimed.customer_id,
+        merged=claimed.merged,
+    )
+
+
 @router.post("/accept-invitation", summary="Accept an agent invitation and sign in as that agent")
 async def accept_invitation(body: AcceptInviteIn, svc: Svc, response: Response) -> SessionOut:
     session = await accounts.check_accept_invitation(
@@ -81,6 +120,7 @@ async def me(principal: CurrentPrincipal) -> MeOut:
                 id=principal.customer_id,
                 name=principal.display_name,
                 email_verified=principal.email_verified,
+                anonymous=principal.anonymous,
             )
         case AgentPrincipal():
             return MeOut(

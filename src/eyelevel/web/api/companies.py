@@ -33,12 +33,13 @@ async def search(
     q: Annotated[str, Query(max_length=100)] = "",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[CompanyOut]:
-    return [CompanyOut.of(c) for c in await queries.search_companies(svc.ctx, q, limit)]
+    now = svc.ctx.clock.now()
+    return [CompanyOut.of(c, now) for c in await queries.search_companies(svc.ctx, q, limit)]
 
 
 @router.get("/{slug}", summary="A company's public card")
 async def card(slug: Slug, svc: Svc) -> CompanyOut:
-    return CompanyOut.of(await queries.company_card(svc.ctx, slug))
+    return CompanyOut.of(await queries.company_card(svc.ctx, slug), svc.ctx.clock.now())
 
 
 @router.get("/{slug}/staff", summary="Teams and agents (members only)")

@@ -36,7 +36,7 @@ from eyelevel.web.schemas import (
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"], responses=ERRORS)
 ConvId = Annotated[int, Path(ge=1, le=2**62, description="conversation id")]
-Seq = Annotated[int | None, Query(ge=0, le=2**31)]
+Seq = Annotated[int | None, Query(ge=0, le=2**31 - 1)]  # a 32-bit column on PostgreSQL
 
 
 @router.get("", summary="List conversations, newest activity first")
@@ -81,7 +81,14 @@ async def list_conversations(
             flt = replace(flt, owner_team_id=TeamId(int(raw)))
     rows = await queries.list_conversations(svc.ctx, principal, flt)
     items = [
-        ConversationOut.of(r.conversation, last=r.last_message, internals=internals) for r in rows
+        ConversationOut.of(
+            r.conversation,
+            last=r.last_message,
+            internals=internals,
+            company=r.company,
+            unread=r.unread,
+        )
+        for r in rows
     ]
     next_cursor = None
     if len(rows) == flt.limit:
@@ -90,8 +97,17 @@ async def list_conversations(
     return ConversationPage(items=items, next_cursor=next_cursor)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Start a conversation (customers)")
-async def start(body: StartConversationIn, svc: Svc, principal: CurrentPrincipal) -> StartedOut:
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Start a conversation (customers)",
+    responses={200: {"model": StartedOut, "description": "a repeat of an earlier client_id"}},
+)
+async def start(
+    body: StartConversationIn, svc: Svc, principal: CurrentPrincipal, response: Response
+) -> StartedOut:
+    """With a ``client_id``, a repeated start (an offline client retrying) returns the
+    conversation it started the first time (200) instead of a second one."""
     started = await conv_actions.check_start_conversation(
         svc.ctx,
         principal,
@@ -100,10 +116,13 @@ async def start(body: StartConversationIn, svc: Svc, principal: CurrentPrincipal
         body=body.body,
         client_id=body.client_id,
     )
-    svc.metrics.messages.labels(kind=started.message.kind.value).inc()
+    if started.created:
+        svc.metrics.messages.labels(kind=started.message.kind.value).inc()
+    else:
+        response.status_code = status.HTTP_200_OK
     return StartedOut(
         conversation=ConversationOut.of(
-            started.conversation, last=started.message, internals=False
+            started.conversation, last=started.message, internals=False, company=started.company
         ),
         message=MessageOut.of(started.message),
     )
@@ -111,10 +130,17 @@ async def start(body: StartConversationIn, svc: Svc, principal: CurrentPrincipal
 
 @router.get("/{conversation_id}", summary="One conversation")
 async def get(conversation_id: ConvId, svc: Svc, principal: CurrentPrincipal) -> ConversationOut:
-    conversation, markers = await queries.get_conversation(
+    row, markers = await queries.get_conversation_row(
         svc.ctx, principal, ConversationId(conversation_id)
     )
-    return ConversationOut.of(conversation, markers=markers, internals=sees_internals(principal))
+    return ConversationOut.of(
+        row.conversation,
+        last=row.last_message,
+        markers=markers,
+        internals=sees_internals(principal),
+        company=row.company,
+        unread=row.unread,
+    )
 
 
 @router.get("/{conversation_id}/messages", summary="Messages in seq order, paged")

@@ -1,0 +1,60 @@
+"""The messenger's static files (ES modules, CSS), read once and versioned by their content.
+
+They are served under ``/static/<version>/…``: relative imports between the modules keep the
+version, so each release has its own URLs, which may be cached for a year, and a changed file
+changes the service worker (which names the version) so installed apps update.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from dataclasses import dataclass
+from importlib.resources.abc import Traversable
+
+TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".json": "application/json",
+}
+
+
+@dataclass(frozen=True)
+class Asset:
+    body: bytes
+    media_type: str
+
+
+class Assets:
+    """Every file under a directory, by relative path, and a version of them all."""
+
+    def __init__(self, root: Traversable) -> None:
+        self.files: dict[str, Asset] = {}
+        for path, item in _walk(root, ""):
+            suffix = "." + path.rsplit(".", 1)[-1] if "." in path else ""
+            media_type = TYPES.get(suffix) or mimetypes.guess_type(path)[0]
+            self.files[path] = Asset(item.read_bytes(), media_type or "application/octet-stream")
+        digest = hashlib.sha256()
+        for path in sorted(self.files):
+            digest.update(path.encode() + b"\0" + self.files[path].body + b"\0")
+        self.version = digest.hexdigest()[:12]
+
+    def get(self, path: str) -> Asset | None:
+        return self.files.get(path)
+
+    def urls(self) -> list[str]:
+        return [f"/static/{self.version}/{path}" for path in sorted(self.files)]
+
+
+def _walk(folder: Traversable, prefix: str) -> list[tuple[str, Traversable]]:
+    found: list[tuple[str, Traversable]] = []
+    for item in folder.iterdir():
+        if item.name.startswith(".") or item.name == "__pycache__":
+            continue
+        path = f"{prefix}{item.name}"
+        if item.is_dir():
+            found += _walk(item, path + "/")
+        else:
+            found.append((path, item))
+    return found

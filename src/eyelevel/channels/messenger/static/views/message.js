@@ -1,0 +1,181 @@
+// One entry of a thread: the customer's own messages on the right with their delivery state,
+// the company's on the left with the agent's first name, bots and system notices labelled.
+import { attachmentUrl } from "../api.js";
+import { h, icon, linkify } from "../dom.js";
+import { download, isImage, sizeText } from "../files.js";
+import { t } from "../i18n.js";
+import { fullDate, timeOfDay } from "../time.js";
+
+export function deliveryState(message, conversation) {
+  if (message.pending) return "sending";
+  return message.seq <= (conversation?.read?.company || 0) ? "read" : "sent";
+}
+
+const STATE_TEXT = {
+  sending: () => t("Sending…"),
+  sent: () => t("Sent"),
+  read: () => t("Read by the company"),
+};
+
+function openImage(attachment) {
+  const image = h("img", { alt: attachment.name, class: "lightbox-img" });
+  const close = h(
+    "button",
+    { type: "button", class: "icon-btn lightbox-close", "aria-label": t("Close") },
+    icon("close"),
+  );
+  const dialog = h(
+    "dialog",
+    { class: "lightbox", "aria-label": attachment.name },
+    close,
+    image,
+    h(
+      "button",
+      { type: "button", class: "secondary", on: { click: () => download(attachment) } },
+      t("Download"),
+    ),
+  );
+  close.addEventListener("click", () => dialog.close());
+  dialog.addEventListener("close", () => dialog.remove());
+  dialog.addEventListener("click", (event) => {
+    if (event.target === dialog) dialog.close();
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  attachmentUrl(attachment.id)
+    .then((url) => {
+      image.src = url;
+    })
+    .catch(() => {
+      image.replaceWith(h("p", { text: t("This file could not be loaded.") }));
+    });
+}
+
+function attachmentNode(attachment) {
+  if (isImage(attachment) && attachment.thumbnail) {
+    const ratio = attachment.width && attachment.height ? attachment.height / attachment.width : 0.75;
+    const img = h("img", {
+      alt: attachment.name,
+      width: 240,
+      height: Math.round(240 * Math.min(Math.max(ratio, 0.3), 2)),
+      decoding: "async",
+    });
+    attachmentUrl(attachment.id, true)
+      .then((url) => {
+        img.src = url;
+      })
+      .catch(() => img.classList.add("broken"));
+    return h(
+      "button",
+      {
+        type: "button",
+        class: "thumb",
+        "aria-label": t("Open photo {name}", { name: attachment.name }),
+        on: { click: () => openImage(attachment) },
+      },
+      img,
+    );
+  }
+  return h(
+    "button",
+    {
+      type: "button",
+      class: "file-chip",
+      "aria-label": t("Download {name}", { name: attachment.name }),
+      on: { click: () => download(attachment).catch(() => {}) },
+    },
+    icon("file"),
+    h("span", { class: "file-name", text: attachment.name }),
+    h("span", { class: "file-size", text: sizeText(attachment.size) }),
+  );
+}
+
+function body(text) {
+  return text ? h("p", { class: "text" }, linkify(text)) : null;
+}
+
+const TICKS = { sent: "✓", read: "✓✓" };
+
+// The newest own message says its state in words; earlier ones show ticks (words for
+// screen readers), except those still being sent.
+function stateNode(state, inWords) {
+  if (!state) return null;
+  const text = STATE_TEXT[state]();
+  if (inWords || state === "sending") {
+    return h("span", { class: `state state-${state}`, text });
+  }
+  return h(
+    "span",
+    { class: `state state-${state}`, title: text },
+    h("span", { "aria-hidden": "true", text: TICKS[state] }),
+    h("span", { class: "sr-only", text }),
+  );
+}
+
+function meta(message, state, inWords = false) {
+  return h(
+    "p",
+    { class: "meta" },
+    message.created_at
+      ? h("time", {
+          datetime: message.created_at,
+          title: fullDate(message.created_at),
+          text: timeOfDay(message.created_at),
+        })
+      : null,
+    stateNode(state, inWords),
+  );
+}
+
+export function messageNode(message, conversation, { first = true, newestOwn = false } = {}) {
+  const files = (message.attachments || []).map(attachmentNode);
+  if (message.kind === "system") {
+    return h(
+      "li",
+      { class: "msg msg-system" },
+      h(
+        "div",
+        { class: "system" },
+        h("span", { class: "label", text: t("System") }),
+        body(message.body),
+        meta(message, null),
+      ),
+    );
+  }
+  if (message.kind === "customer") {
+    const state = deliveryState(message, conversation);
+    return h(
+      "li",
+      { class: `msg msg-own${state === "sending" ? " msg-pending" : ""}${first ? "" : " msg-cont"}` },
+      h("div", { class: "bubble" }, files, body(message.body), meta(message, state, newestOwn)),
+    );
+  }
+  const bot = message.kind === "bot";
+  const name = message.author?.name || "";
+  return h(
+    "li",
+    { class: `msg msg-company${bot ? " msg-bot" : ""}${first ? "" : " msg-cont"}` },
+    h(
+      "div",
+      { class: "bubble" },
+      first || bot
+        ? h(
+            "p",
+            { class: "author" },
+            bot ? h("span", { class: "label label-bot", text: t("Bot") }) : null,
+            h("span", { text: name || (bot ? t("Automatic reply") : t("Company")) }),
+          )
+        : null,
+      files,
+      body(message.body),
+      meta(message, null),
+    ),
+  );
+}
+
+// a key that changes whenever the node would look different
+export function signature(message, conversation) {
+  const state = message.kind === "customer" ? deliveryState(message, conversation) : "";
+  const files = (message.attachments || []).length;
+  return `${message.id || message.client_id}|${state}|${message.body}|${files}`;
+}
