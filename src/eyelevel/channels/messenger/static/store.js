@@ -322,11 +322,8 @@ export class Store extends EventTarget {
       // its first message was refused and the draft is gone: this one starts the conversation
       this.outbox.rebind(item.draft, null);
     }
-    if (item.tried) {
-      const found = await this.findStarted(item);
-      if (found) return found;
-    }
-    this.outbox.update(item.client_id, { tried: true });
+    // a repeat after a lost answer returns the conversation started the first time (the
+    // server dedupes starts by client_id too), never a second one
     const started = await post("/conversations", {
       company: item.company,
       body: item.body,
@@ -337,25 +334,5 @@ export class Store extends EventTarget {
     this.outbox.rebind(item.client_id, started.conversation.id);
     this.emit("started", { item, conversation: started.conversation });
     return started;
-  }
-
-  // Starting is not deduplicated by the server: after a lost answer look for our first message.
-  async findStarted(item) {
-    const page = await get(`/conversations?limit=${PAGE}`);
-    const since = new Date(item.created_at).getTime() - 5 * 60000;
-    const candidates = page.items.filter(
-      (c) =>
-        (!c.company || c.company.slug === item.company) && new Date(c.created_at).getTime() >= since,
-    );
-    for (const conversation of candidates) {
-      const first = await get(`/conversations/${conversation.id}/messages?limit=1`);
-      if (first.items[0] && first.items[0].client_id === item.client_id) {
-        this.upsertConversation(conversation);
-        this.outbox.rebind(item.client_id, conversation.id);
-        this.emit("started", { item, conversation });
-        return { conversation, message: first.items[0] };
-      }
-    }
-    return null;
   }
 }
