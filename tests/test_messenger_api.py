@@ -1,4 +1,4 @@
-"""What the customer messenger uses (docs/messenger-contract.md), through a real server.
+"""What the customer messenger uses (docs/messenger.md), through a real server.
 
 Website visitors with bearer session tokens (REST and the WebSocket subprotocol), claiming a
 visitor's conversations under an email, the conversation list with its company and unread
