@@ -59,6 +59,8 @@ class Company:
     created_at: datetime
     # the response-time promise shown to customers; None: the company made none
     reply_within_minutes: int | None = None
+    # days closed all day: [{"date": "YYYY-MM-DD", "name": "…"}]
+    holidays: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,8 @@ class Agent:
     password_hash: str
     active: bool
     created_at: datetime
+    totp_enabled: bool = False
+    presence: str = "offline"  # online | away | offline, set by the agent
 
     @property
     def first_name(self) -> str:
@@ -128,6 +132,8 @@ class Conversation:
     last_message_at: datetime | None
     # the list's sort key: the last message or the creation (private notes do not count)
     last_activity_at: datetime
+    # since when the customer waits for an answer; None: nobody waits
+    waiting_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +186,19 @@ class ApiToken:
     created_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One admin change, as admins read it back (append-only)."""
+
+    id: int
+    company_id: CompanyId
+    actor: str  # "agent:<id>", "token:<id>" or "operator"
+    action: str  # e.g. "agent.deactivated", "label.created"
+    target: str
+    data: dict[str, Any]
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from eyelevel.core.entities import (
     Agent,
     ApiToken,
     Attachment,
+    AuditEntry,
     Company,
     Conversation,
     Customer,
@@ -297,6 +298,22 @@ class AttachmentRepo(Protocol):
         ...
 
 
+class AuditRepo(Protocol):
+    async def append(
+        self,
+        *,
+        company_id: CompanyId,
+        actor: str,
+        action: str,
+        target: str,
+        data: dict[str, Any],
+        now: datetime,
+    ) -> None: ...
+    async def page(
+        self, company_id: CompanyId, *, before_id: int | None, limit: int
+    ) -> list[AuditEntry]: ...
+
+
 class TokenRepo(Protocol):
     async def create(
         self, *, company_id: CompanyId, name: str, prefix: str, token_hash: str, now: datetime
@@ -344,6 +361,8 @@ class UnitOfWork(Protocol):
     def events(self) -> EventRepo: ...
     @property
     def attachments(self) -> AttachmentRepo: ...
+    @property
+    def audit(self) -> AuditRepo: ...
     @property
     def tokens(self) -> TokenRepo: ...
     @property

@@ -43,11 +43,21 @@ def company_from(r: Row[Any]) -> Company:
         r.business_hours,
         r.created_at,
         r.reply_within_minutes,
+        r.holidays,
     )
 
 
 def agent_from(r: Row[Any]) -> Agent:
-    return Agent(AgentId(r.id), r.email, r.name, r.password_hash, r.active, r.created_at)
+    return Agent(
+        AgentId(r.id),
+        r.email,
+        r.name,
+        r.password_hash,
+        r.active,
+        r.created_at,
+        r.totp_enabled_at is not None,
+        r.presence,
+    )
 
 
 def customer_from(r: Row[Any]) -> Customer:
@@ -76,6 +86,7 @@ def conversation_from(r: Row[Any]) -> Conversation:
         r.updated_at,
         r.last_message_at,
         r.last_activity_at,
+        r.waiting_since,
     )
 
 

@@ -76,6 +76,8 @@ companies = Table(
     Column("business_hours", JSON, nullable=False),
     Column("created_at", TS, nullable=False),
     Column("reply_within_minutes", Integer),
+    # [{"date": "YYYY-MM-DD", "name": "…"}]: closed all day
+    Column("holidays", JSON, nullable=False, default=lambda: []),
 )
 
 teams = Table(
@@ -97,6 +99,20 @@ agents = Table(
     Column("password_hash", String(200), nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", TS, nullable=False),
+    # TOTP second factor: the base32 secret; enabled once a first code confirmed it
+    Column("totp_secret", String(64)),
+    Column("totp_enabled_at", TS),
+    # set by the agent: online | away | offline
+    Column("presence", String(10), nullable=False, default="offline"),
+    Column("presence_at", TS),
+)
+
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    Column("agent_id", Id, ForeignKey("agents.id"), primary_key=True),
+    Column("code_hash", String(64), primary_key=True),
+    Column("used_at", TS),
 )
 
 memberships = Table(
@@ -158,6 +174,8 @@ conversations = Table(
     Column("updated_at", TS, nullable=False),
     Column("last_activity_at", TS, nullable=False),
     Column("last_message_at", TS),
+    # since when the customer waits for an answer (their oldest unanswered message); NULL: not
+    Column("waiting_since", TS),
     Index("ix_conversations_company_activity", "company_id", "last_activity_at", "id"),
     Index("ix_conversations_company_status", "company_id", "status", "last_activity_at"),
     Index("ix_conversations_customer_activity", "customer_id", "last_activity_at", "id"),
@@ -246,6 +264,65 @@ sessions = Table(
     Column("csrf_token", String(64), nullable=False),
     Column("created_at", TS, nullable=False),
     Column("expires_at", TS, nullable=False),
+    Column("user_agent", String(200), nullable=False, default=""),
+    Index("ix_sessions_principal", "kind", "principal_id"),
+)
+
+mentions = Table(
+    "mentions",
+    metadata,
+    Column("company_id", Id, ForeignKey("companies.id"), primary_key=True),
+    Column("message_id", Id, ForeignKey("messages.id"), primary_key=True),
+    Column("agent_id", Id, ForeignKey("agents.id"), primary_key=True),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Index("ix_mentions_company_agent", "company_id", "agent_id", "created_at"),
+)
+
+labels = Table(
+    "labels",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("company_id", Id, ForeignKey("companies.id"), nullable=False),
+    Column("name", String(50), nullable=False),
+    Column("color", String(7), nullable=False),  # "#rrggbb"
+    Column("created_at", TS, nullable=False),
+    UniqueConstraint("company_id", "name"),
+)
+
+conversation_labels = Table(
+    "conversation_labels",
+    metadata,
+    Column("company_id", Id, ForeignKey("companies.id"), primary_key=True),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), primary_key=True),
+    Column("label_id", Id, ForeignKey("labels.id"), primary_key=True),
+    Index("ix_conversation_labels_label", "company_id", "label_id", "conversation_id"),
+)
+
+canned_responses = Table(
+    "canned_responses",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("company_id", Id, ForeignKey("companies.id"), nullable=False),
+    Column("agent_id", Id, ForeignKey("agents.id")),  # NULL: company-wide; else personal
+    Column("shortcut", String(50), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Index("ix_canned_responses_company", "company_id", "agent_id", "shortcut"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("company_id", Id, ForeignKey("companies.id"), nullable=False),
+    Column("actor", String(40), nullable=False),  # "agent:<id>", "token:<id>", "operator"
+    Column("action", String(60), nullable=False),  # e.g. "agent.deactivated"
+    Column("target", String(80), nullable=False, default=""),
+    Column("data", JSON, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Index("ix_audit_log_company", "company_id", "id"),
 )
 
 jobs = Table(

@@ -12,6 +12,7 @@ from eyelevel.core.entities import (
 )
 from eyelevel.storage.accounts import SqlAccounts, SqlSessions, SqlTokens
 from eyelevel.storage.attachments import SqlAttachments
+from eyelevel.storage.audit import SqlAudit
 from eyelevel.storage.companies import SqlCompanies
 from eyelevel.storage.conversations import SqlConversations, SqlMessages
 from eyelevel.storage.stream import SqlEvents, SqlJobs
@@ -26,6 +27,7 @@ class SqlUnitOfWork:
         self.conversations = SqlConversations(conn)
         self.messages = SqlMessages(conn)
         self.attachments = SqlAttachments(conn)
+        self.audit = SqlAudit(conn)
         self.events = SqlEvents(conn, postgres)
         self.tokens = SqlTokens(conn)
         self.sessions = SqlSessions(conn)
