@@ -22,6 +22,7 @@ from eyelevel.app import Runtime, build_runtime, create_app
 from eyelevel.config import Settings
 from eyelevel.core.actions import operator
 from eyelevel.core.entities import Company, Role
+from eyelevel.core.ports import Clock
 from eyelevel.jobs.mailers import MemoryMailer
 from eyelevel.security import Argon2Hasher
 from tests import backends
@@ -228,7 +229,10 @@ def free_socket() -> socket.socket:
 
 
 @contextlib.asynccontextmanager
-async def start_server(db_url: str, tmp_path: Path, **overrides: Any) -> AsyncIterator[Server]:
+async def start_server(
+    db_url: str, tmp_path: Path, *, clock: Clock | None = None, **overrides: Any
+) -> AsyncIterator[Server]:
+    """A server on a free loopback port; ``clock`` (e.g. a FakeClock) drives its time."""
     sock = free_socket()
     port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
@@ -241,7 +245,7 @@ async def start_server(db_url: str, tmp_path: Path, **overrides: Any) -> AsyncIt
         **overrides,
     )
     mailer = MemoryMailer()
-    runtime = build_runtime(settings, mailer=mailer, passwords=Argon2Hasher(fast=True))
+    runtime = build_runtime(settings, mailer=mailer, clock=clock, passwords=Argon2Hasher(fast=True))
     app = create_app(settings, runtime=runtime, worker_idle_seconds=0.02)
     # long keep-alive: a pooled client connection must not be closed by the server mid-reuse
     config = uvicorn.Config(

@@ -279,8 +279,10 @@ async def test_company_search_and_card(server: Server) -> None:
         "business_hours",
         "open_now",
         "reply_within_minutes",
+        "holidays",
     }
     assert card["open_now"] is False and card["reply_within_minutes"] is None  # no hours set
+    assert card["holidays"] == []
     assert_problem(await anon.get(f"{API}/companies/nope"), 404, "not_found")
     assert_problem(await anon.get(f"{API}/companies/Not_A_Slug"), 422, "validation_error")
 

@@ -31,6 +31,8 @@ COMMANDS = [
     ["agent", "invite"],
     ["token", "create"],
     ["bench"],
+    ["bench", "inbox"],
+    ["seed"],
 ]
 
 

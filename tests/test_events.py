@@ -19,6 +19,7 @@ MESSAGE_KEYS = {
     "client_id",
     "created_at",
     "attachments",
+    "mentions",
 }
 CONTRACTS: dict[str, set[str]] = {
     EventType.CONVERSATION_CREATED: {
@@ -61,7 +62,7 @@ async def _act(agent: Client, customer: Client, agent_id: int) -> int:
     cid = started["conversation"]["id"]
     await agent.post(f"/api/v1/conversations/{cid}/assignment", {"agent_id": agent_id})
     await agent.send(cid, "Antwort 1")
-    await agent.send(cid, "interne Notiz", note=True)
+    await agent.send(cid, "interne Notiz", note=True, mentions=[agent_id])
     await agent.post(f"/api/v1/conversations/{cid}/read", {"seq": 1})
     await customer.post(f"/api/v1/conversations/{cid}/read", {"seq": 3})
     until = (datetime.now(UTC) + timedelta(days=1)).isoformat()

@@ -99,7 +99,7 @@ async def test_signup_queues_mail_and_worker_retries_until_delivered(
         )
         assert await rt.db.read(_jobs) == 1  # queued in the sign-up's own transaction
         flaky = _Flaky(failures=2)
-        worker = Worker(rt.ctx, handlers(flaky))
+        worker = Worker(rt.ctx, handlers(flaky, rt.ctx))
         assert await worker.run_once() == 1  # fails, rescheduled with backoff
         assert flaky.sent == []
         assert await worker.run_once() == 0  # not due yet

@@ -215,6 +215,7 @@ async def test_visitor_writes_without_an_account_and_hears_back_live(server: Ser
         "email_verified": False,
         "anonymous": True,
         "companies": {},
+        "memberships": [],
     }
     nameless = await visitor(server)
     assert (await me(nameless))["name"] == "Visitor"
@@ -353,6 +354,7 @@ async def test_claim_with_a_new_email_turns_the_visitor_into_an_account(server: 
         "email_verified": False,
         "anonymous": False,
         "companies": {},
+        "memberships": [],
     }
     assert [c["id"] for c in await listing(guest)] == [conv]
     # no longer a visitor: a second claim is refused

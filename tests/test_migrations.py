@@ -9,10 +9,15 @@ from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from eyelevel.storage.schema import metadata
+from eyelevel.storage.search import include_name
 
 
 def _diff(connection: Any) -> list[Any]:
-    ctx = MigrationContext.configure(connection, opts={"compare_type": True})
+    # the full-text index (FTS5 tables on SQLite, a generated column and its GIN index on
+    # PostgreSQL) exists on one engine each and is not in schema.py: the same filter as env.py
+    ctx = MigrationContext.configure(
+        connection, opts={"compare_type": True, "include_name": include_name}
+    )
     return list(compare_metadata(ctx, metadata))
 
 

@@ -40,8 +40,9 @@ from starlette.routing import BaseRoute, Mount, WebSocketRoute
 
 from eyelevel.app import create_app
 from eyelevel.config import Settings
-from eyelevel.core import queries
+from eyelevel.core import queries, secrets
 from eyelevel.core.actions import operator
+from eyelevel.core.actions.sessions import public_session_id
 from eyelevel.core.entities import Company, Role
 from eyelevel.storage.schema import metadata
 from tests.harness import PASSWORD, Client, Server, Socket
@@ -71,6 +72,9 @@ ADMIN_LEVEL = frozenset({"admin_a", "admin_b", "token_a"})  # a token acts as it
 
 REFUSED = "refused"  # 404 not_found, indistinguishable from a missing id
 FOREIGN_OWNER = "foreign owner"  # own conversation, other company's agent/team: 422 invalid_owner
+FOREIGN_LABEL = "foreign label"  # own conversation, other company's label: 422 invalid_label
+FOREIGN_MENTION = "foreign mention"  # a note in an own conversation mentioning another
+# company's agent: 422 invalid_mention
 INVALID = "invalid"  # 422: an extra body field is refused before anything happens
 FORBIDDEN = "forbidden"  # 403 from a rule about the caller's kind, decided before any lookup
 
@@ -89,7 +93,11 @@ class Target:
     token_id: int
     customer_email: str = ""  # signs in with PASSWORD, like every account of the world
     attachment_id: int = GHOST  # a file in the conversation (for routes ``on="attachment"``)
+    label_id: int = GHOST  # the company's label (routes ``on="label"``, conversation labels)
+    canned_id: int = GHOST  # a company-wide canned response of the company (``on="canned"``)
+    session_id: str = "0" * 16  # the public id of the company admin's session
     home_conversation_id: int | None = None  # one the caller may use, for foreign ids in bodies
+    home_team_id: int | None = None  # the caller's own team, with ``keep_slug``
     keep_slug: bool = False  # the caller's own company, with a foreign token id
 
     def ghost(self) -> Target:
@@ -103,6 +111,9 @@ class Target:
             team_id=GHOST,
             token_id=GHOST,
             attachment_id=GHOST,
+            label_id=GHOST,
+            canned_id=GHOST,
+            session_id="0" * 16,
         )
 
 
@@ -128,9 +139,11 @@ class Public:
 
 @dataclass(frozen=True)
 class OnObject:
-    """Addresses another party's object (``conversation``, ``company``, ``token`` or
-    ``attachment``: a file in a conversation the caller may not read, or a customer's own
-    conversation's private note)."""
+    """Addresses another party's object (``conversation``, ``company``, ``token``, ``label``,
+    ``canned``, ``team`` or ``attachment``: a file in a conversation the caller may not read,
+    or a customer's own conversation's private note). For ``token``, ``label``, ``canned``,
+    ``team`` and ``agent`` the other company's id is also sent through the caller's own company
+    (``keep_slug``)."""
 
     on: str
     build: Callable[[Target], list[Req]]
@@ -181,6 +194,8 @@ class Party:
     spare_token_id: int  # a live token of the company, the target of revoke attempts
     customer: Client  # the customer who writes to this company (in conversation ``key``)
     customer_observer: Client  # a second session of that customer
+    label_id: int = 0  # a label, on the company's first conversation
+    canned_id: int = 0  # a company-wide canned response (its agent has a personal one too)
 
 
 @dataclass
@@ -206,6 +221,9 @@ class World:
             team_id=party.team_id,
             token_id=party.spare_token_id,
             customer_email=self.emails[self.customer_of(conv)],
+            label_id=party.label_id,
+            canned_id=party.canned_id,
+            session_id=_session_id(party.admin),
         )
 
     def conv_target(self, key: str) -> Target:
@@ -247,14 +265,21 @@ class World:
             for k, p in self.parties.items()
             if p.company.id not in actor.member_of
         ]
-        if on == "token" and actor.role in ADMIN_LEVEL and actor.own_slug is not None:
-            # own company in the path, the other company's token id in it
+        through_own = ADMIN_LEVEL if on == "token" else STAFF
+        if (
+            on in ("token", "label", "canned", "team", "agent")
+            and actor.role in through_own
+            and actor.own_slug is not None
+        ):
+            # own company in the path, the other company's object id in it
+            home = next(p for p in self.parties.values() if p.company.slug == actor.own_slug)
             foreign += [
                 replace(
                     t,
-                    label=f"{t.label}'s token via own company",
+                    label=f"{t.label}'s {on} via own company",
                     slug=actor.own_slug,
                     keep_slug=True,
+                    home_team_id=home.team_id,
                 )
                 for t in list(foreign)
             ]
@@ -278,6 +303,12 @@ def _extra(label: str) -> str:
     return f"extra field {label}"
 
 
+def _admins_via_own(t: Target) -> frozenset[str] | None:
+    """Admin-only routes: through the caller's own company only admins get as far as the id
+    (an agent is refused for its role first, which reveals nothing about the id)."""
+    return ADMIN_LEVEL if t.keep_slug else None
+
+
 def _check_me(actor: Actor, req: Req, r: httpx.Response) -> str | None:
     if actor.role in UNAUTHENTICATED:
         return _expect_status(r, 401, "unauthenticated")
@@ -292,17 +323,34 @@ def _check_me(actor: Actor, req: Req, r: httpx.Response) -> str | None:
     return None
 
 
+def _member_only(params: dict[str, Any]) -> bool:
+    """The inbox's filters and sort=waiting: company-internal, a customer cannot even use them
+    (who owns a conversation, its labels, other customers, mentions, who waits)."""
+    return (
+        bool({"owner", "label", "customer_id"} & set(params))
+        or params.get("sort") == "waiting"
+        or params.get("mentions") == "true"
+    )
+
+
 def _check_list(actor: Actor, req: Req, r: httpx.Response) -> str | None:
     if actor.role in UNAUTHENTICATED:
         return _expect_status(r, 401, "unauthenticated")
-    if actor.role in CUSTOMERS and "owner" in (req.params or {}):
-        # who owns a conversation is company-internal: customers cannot even filter by it
+    params = req.params or {}
+    if actor.role in CUSTOMERS and _member_only(params):
         return _expect_status(r, 422, "validation_error")
+    if actor.role == "token_a" and params.get("mentions") == "true":
+        return _expect_status(r, 422, "validation_error")  # a token is nobody to mention
     if r.status_code != 200:
         return f"expected 200, got {r.status_code} {r.text[:200]}"
     items = r.json()["items"]
     if actor.role in CUSTOMERS and any(c["owner"] is not None for c in items):
         return "a customer saw who owns a conversation"
+    internal = ("customer", "labels", "waiting_since")
+    if actor.role in CUSTOMERS and any(c[k] is not None for c in items for k in internal):
+        return "a customer saw the company's customer panel, labels or waiting_since"
+    if any(c["customer"] is not None and c["customer"]["id"] != c["customer_id"] for c in items):
+        return "a conversation named another customer in its panel"
     ids = {c["id"] for c in items}
     if not ids <= actor.visible:
         return f"listed foreign conversations {sorted(ids - actor.visible)}"
@@ -327,6 +375,39 @@ def _check_claim(actor: Actor, req: Req, r: httpx.Response) -> str | None:
     if actor.role in UNAUTHENTICATED:
         return _expect_status(r, 401, "unauthenticated")
     return _expect_status(r, 409, "conflict")
+
+
+def _session_id(c: Client) -> str:
+    """The public id under which ``/me/sessions`` lists the session of ``c`` (signed out: an
+    id no session has)."""
+    token = c.http.cookies.get("eyelevel_session")
+    return public_session_id(secrets.token_hash(token)) if token else "0" * 16
+
+
+AGENTS = frozenset({"agent_a", "admin_a", "agent_b", "admin_b"})
+NOT_AGENTS = frozenset(CUSTOMERS | {"token_a"})
+
+
+def _check_own(actor: Actor, req: Req, r: httpx.Response) -> str | None:
+    """``/me`` routes act on the caller's own account only: ``req.expect`` is the answer
+    ("<status> <code>") for the roles it is sent by."""
+    if actor.role in UNAUTHENTICATED:
+        return _expect_status(r, 401, "unauthenticated")
+    status, code = req.expect.split()
+    return _expect_status(r, int(status), code)
+
+
+def _check_sessions(actor: Actor, req: Req, r: httpx.Response) -> str | None:
+    if actor.role in UNAUTHENTICATED:
+        return _expect_status(r, 401, "unauthenticated")
+    if actor.role == "token_a":
+        return _expect_status(r, 403, "forbidden")
+    if r.status_code != 200:
+        return f"expected 200, got {r.status_code} {r.text[:200]}"
+    own = _session_id(actor.client)
+    if [s["id"] for s in r.json() if s["current"]] != [own]:
+        return f"the current session is not the caller's own: {r.text[:300]}"
+    return None
 
 
 def _future() -> str:
@@ -389,6 +470,15 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", f"{API}/companies/{{slug}}/staff"): OnObject(
         "company", lambda t: [Req("GET", _company(t, "/staff"))]
     ),
+    # full-text search: members only; customers and other companies' staff get the 404 of a
+    # company that does not exist (a word every conversation of the world contains)
+    ("GET", f"{API}/companies/{{slug}}/search"): OnObject(
+        "company",
+        lambda t: [
+            Req("GET", _company(t, "/search"), params={"q": "Hallo"}),
+            Req("GET", _company(t, "/search"), params={"q": '" OR * NEAR(', "limit": 50}),
+        ],
+    ),
     ("POST", f"{API}/companies/{{slug}}/invitations"): OnObject(
         "company",
         lambda t: [
@@ -425,6 +515,274 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("DELETE", f"{API}/companies/{{slug}}/tokens/{{token_id}}"): OnObject(
         "token", lambda t: [Req("DELETE", _company(t, f"/tokens/{t.token_id}"))]
     ),
+    # the inbox sidebar's counts: members only
+    ("GET", f"{API}/companies/{{slug}}/inbox"): OnObject(
+        "company",
+        lambda t: [
+            Req("GET", _company(t, "/inbox")),
+            Req("GET", _company(t, "/inbox"), params={"status": "resolved"}),
+        ],
+    ),
+    # -- agents: roles, deactivation, the audit log; own second factor, sessions, presence ----
+    ("PATCH", f"{API}/companies/{{slug}}/agents/{{agent_id}}"): OnObject(
+        "agent",
+        lambda t: [
+            Req(
+                "PATCH",
+                _company(t, f"/agents/{t.agent_id}"),
+                {"active": False},
+                who=_admins_via_own(t),
+            ),
+            Req(
+                "PATCH",
+                _company(t, f"/agents/{t.agent_id}"),
+                {"role": "agent"},
+                who=_admins_via_own(t),
+            ),
+            Req(
+                "PATCH",
+                _company(t, f"/agents/{t.agent_id}"),
+                {"role": "admin", "company_id": t.company_id},
+                expect=INVALID,
+                note=_extra("company_id"),
+            ),
+        ],
+    ),
+    ("GET", f"{API}/companies/{{slug}}/audit"): OnObject(
+        "company",
+        lambda t: [
+            Req("GET", _company(t, "/audit")),
+            Req("GET", _company(t, "/audit"), params={"before_id": 2**40, "limit": 5}),
+        ],
+    ),
+    # an agent's own enrolment and presence change its own row only (tests/test_agent_security
+    # covers them): here agents send what changes nothing, the others are refused for their kind
+    ("POST", f"{API}/me/totp"): Scoped(
+        build=lambda t: [Req("POST", f"{API}/me/totp", expect="403 forbidden", who=NOT_AGENTS)],
+        check=_check_own,
+    ),
+    ("POST", f"{API}/me/totp/confirm"): Scoped(
+        build=lambda t: [
+            Req(
+                "POST",
+                f"{API}/me/totp/confirm",
+                {"code": "123456"},
+                expect="409 conflict",  # nothing is being set up
+                who=AGENTS,
+            ),
+            Req(
+                "POST",
+                f"{API}/me/totp/confirm",
+                {"code": "123456"},
+                expect="403 forbidden",
+                who=NOT_AGENTS,
+            ),
+        ],
+        check=_check_own,
+    ),
+    ("DELETE", f"{API}/me/totp"): Scoped(
+        build=lambda t: [
+            Req(
+                "DELETE",
+                f"{API}/me/totp",
+                {"password": "not the password"},
+                expect="401 invalid_credentials",
+                who=AGENTS,
+            ),
+            Req(
+                "DELETE",
+                f"{API}/me/totp",
+                {"password": PASSWORD},
+                expect="403 forbidden",
+                who=NOT_AGENTS,
+            ),
+        ],
+        check=_check_own,
+    ),
+    ("PUT", f"{API}/me/presence"): Scoped(
+        build=lambda t: [
+            Req(
+                "PUT",
+                f"{API}/me/presence",
+                {"presence": "busy"},
+                expect="422 validation_error",
+                who=AGENTS,
+            ),
+            Req(
+                "PUT",
+                f"{API}/me/presence",
+                {"presence": "online", "agent_id": t.agent_id},
+                expect="422 validation_error",
+                note=_extra("agent_id"),
+            ),
+            Req(
+                "PUT",
+                f"{API}/me/presence",
+                {"presence": "away"},
+                expect="403 forbidden",
+                who=NOT_AGENTS,
+            ),
+        ],
+        check=_check_own,
+    ),
+    ("GET", f"{API}/me/sessions"): Scoped(
+        build=lambda t: [Req("GET", f"{API}/me/sessions")], check=_check_sessions
+    ),
+    # the other company's admin's session, by its public id
+    ("DELETE", f"{API}/me/sessions/{{session_id}}"): OnObject(
+        "company",
+        lambda t: [
+            Req("DELETE", f"{API}/me/sessions/{t.session_id}", who=AGENTS | CUSTOMERS),
+            Req(
+                "DELETE",
+                f"{API}/me/sessions/{t.session_id}",
+                expect=FORBIDDEN,
+                who=frozenset({"token_a"}),
+            ),
+        ],
+    ),
+    # -- company administration: profile, teams, labels, canned responses ------------------
+    ("PATCH", f"{API}/companies/{{slug}}"): OnObject(
+        "company",
+        lambda t: [
+            Req("PATCH", _company(t), {"name": "Übernommen", "phone": "+1 555"}),
+            Req("PATCH", _company(t), {"slug": f"taken-{uuid.uuid4().hex[:6]}"}),
+            Req(
+                "PATCH",
+                _company(t),
+                {"name": "x", "id": t.company_id},
+                expect=INVALID,
+                note=_extra("id"),
+            ),
+        ],
+    ),
+    ("POST", f"{API}/companies/{{slug}}/teams"): OnObject(
+        "company",
+        lambda t: [
+            Req("POST", _company(t, "/teams"), {"name": "Intrusion"}),
+            Req(
+                "POST",
+                _company(t, "/teams"),
+                {"name": "x", "company_id": t.company_id},
+                expect=INVALID,
+                note=_extra("company_id"),
+            ),
+        ],
+    ),
+    ("PATCH", f"{API}/companies/{{slug}}/teams/{{team_id}}"): OnObject(
+        "team",
+        lambda t: [
+            Req(
+                "PATCH",
+                _company(t, f"/teams/{t.team_id}"),
+                {"name": "Intrusion"},
+                who=_admins_via_own(t),
+            )
+        ],
+    ),
+    ("DELETE", f"{API}/companies/{{slug}}/teams/{{team_id}}"): OnObject(
+        "team",
+        lambda t: [
+            Req("DELETE", _company(t, f"/teams/{t.team_id}"), who=_admins_via_own(t)),
+        ],
+    ),
+    ("PUT", f"{API}/companies/{{slug}}/teams/{{team_id}}/members"): OnObject(
+        "team",
+        lambda t: [
+            Req(
+                "PUT",
+                _company(t, f"/teams/{t.team_id}/members"),
+                {"agent_ids": []},
+                who=_admins_via_own(t),
+            ),
+            Req(
+                "PUT",
+                _company(t, f"/teams/{t.team_id}/members"),
+                {"agent_ids": [t.agent_id]},
+                who=_admins_via_own(t),
+            ),
+            # the caller's own team given the other company's agent
+            *(
+                [
+                    Req(
+                        "PUT",
+                        _company(t, f"/teams/{t.home_team_id}/members"),
+                        {"agent_ids": [t.agent_id]},
+                        expect=FOREIGN_OWNER,
+                        who=ADMIN_LEVEL,
+                        note="own team, other company's agent",
+                    )
+                ]
+                if t.keep_slug and t.home_team_id
+                else []
+            ),
+        ],
+    ),
+    ("GET", f"{API}/companies/{{slug}}/labels"): OnObject(
+        "company", lambda t: [Req("GET", _company(t, "/labels"))]
+    ),
+    ("POST", f"{API}/companies/{{slug}}/labels"): OnObject(
+        "company",
+        lambda t: [
+            Req("POST", _company(t, "/labels"), {"name": "Intrusion", "color": "#000000"}),
+            Req(
+                "POST",
+                _company(t, "/labels"),
+                {"name": "x", "color": "#000000", "company_id": t.company_id},
+                expect=INVALID,
+                note=_extra("company_id"),
+            ),
+        ],
+    ),
+    ("PATCH", f"{API}/companies/{{slug}}/labels/{{label_id}}"): OnObject(
+        "label",
+        lambda t: [
+            Req(
+                "PATCH",
+                _company(t, f"/labels/{t.label_id}"),
+                {"name": "Intrusion", "color": "#ffffff"},
+                who=_admins_via_own(t),
+            )
+        ],
+    ),
+    ("DELETE", f"{API}/companies/{{slug}}/labels/{{label_id}}"): OnObject(
+        "label",
+        lambda t: [
+            Req("DELETE", _company(t, f"/labels/{t.label_id}"), who=_admins_via_own(t)),
+        ],
+    ),
+    ("GET", f"{API}/companies/{{slug}}/canned-responses"): OnObject(
+        "company", lambda t: [Req("GET", _company(t, "/canned-responses"))]
+    ),
+    ("POST", f"{API}/companies/{{slug}}/canned-responses"): OnObject(
+        "company",
+        lambda t: [
+            Req("POST", _company(t, "/canned-responses"), {"shortcut": "x", "body": "Intrusion"}),
+            Req(
+                "POST",
+                _company(t, "/canned-responses"),
+                {"shortcut": "x", "body": "Intrusion", "personal": True},
+            ),
+            Req(
+                "POST",
+                _company(t, "/canned-responses"),
+                {"shortcut": "x", "body": "x", "personal": True, "agent_id": t.agent_id},
+                expect=INVALID,
+                note=_extra("agent_id"),
+            ),
+        ],
+    ),
+    # personal ones are any member's: through the own company, every member reaches the lookup
+    ("PATCH", f"{API}/companies/{{slug}}/canned-responses/{{canned_id}}"): OnObject(
+        "canned",
+        lambda t: [
+            Req("PATCH", _company(t, f"/canned-responses/{t.canned_id}"), {"body": "Intrusion"}),
+        ],
+    ),
+    ("DELETE", f"{API}/companies/{{slug}}/canned-responses/{{canned_id}}"): OnObject(
+        "canned",
+        lambda t: [Req("DELETE", _company(t, f"/canned-responses/{t.canned_id}"))],
+    ),
     # -- conversations ---------------------------------------------------------------------
     ("GET", f"{API}/conversations"): Scoped(
         build=lambda t: [
@@ -434,8 +792,17 @@ MATRIX: dict[tuple[str, str], Entry] = {
             Req("GET", f"{API}/conversations", params={"owner": f"team:{t.team_id}"}),
             Req("GET", f"{API}/conversations", params={"owner": "unassigned"}),
             Req("GET", f"{API}/conversations", params={"status": "open", "limit": 200}),
-            # unknown parameters are ignored, so they cannot widen the scope either
+            # the inbox's filters narrow within the caller's scope and never widen it
             Req("GET", f"{API}/conversations", params={"customer_id": t.customer_id}),
+            Req("GET", f"{API}/conversations", params={"label": t.label_id}),
+            Req("GET", f"{API}/conversations", params={"mentions": "true"}),
+            Req("GET", f"{API}/conversations", params={"sort": "waiting", "limit": 1}),
+            Req(
+                "GET",
+                f"{API}/conversations",
+                params={"sort": "waiting", "status": "open", "owner": f"team:{t.team_id}"},
+            ),
+            Req("GET", f"{API}/conversations", params={"sort": "newest", "limit": 200}),
         ],
         check=_check_list,
     ),
@@ -484,9 +851,30 @@ MATRIX: dict[tuple[str, str], Entry] = {
             Req(
                 "POST",
                 _conv(t, "/messages"),
+                {"body": "@x", "note": True, "mentions": [t.agent_id]},
+                who=STAFF,
+            ),
+            Req(
+                "POST",
+                _conv(t, "/messages"),
                 {"body": "intrusion", "kind": "agent", "author": {"type": "agent", "name": "X"}},
                 expect=INVALID,
                 note=_extra("kind, author"),
+            ),
+            # a note in the caller's own conversation mentioning the other company's agent
+            *(
+                [
+                    Req(
+                        "POST",
+                        f"{API}/conversations/{t.home_conversation_id}/messages",
+                        {"body": "@x", "note": True, "mentions": [t.agent_id]},
+                        expect=FOREIGN_MENTION,
+                        who=STAFF,
+                        note="own conversation, other company's agent mentioned",
+                    )
+                ]
+                if t.home_conversation_id
+                else []
             ),
         ],
     ),
@@ -551,6 +939,28 @@ MATRIX: dict[tuple[str, str], Entry] = {
             ),
         ],
     ),
+    ("PUT", f"{API}/conversations/{{conversation_id}}/labels"): OnObject(
+        "conversation",
+        lambda t: [
+            Req("PUT", _conv(t, "/labels"), {"label_ids": [t.label_id]}),
+            Req("PUT", _conv(t, "/labels"), {"label_ids": []}, note="remove all"),
+            # the caller's own conversation given the other company's label
+            *(
+                [
+                    Req(
+                        "PUT",
+                        f"{API}/conversations/{t.home_conversation_id}/labels",
+                        {"label_ids": [t.label_id]},
+                        expect=FOREIGN_LABEL,
+                        who=STAFF,
+                        note="own conversation, other company's label",
+                    )
+                ]
+                if t.home_conversation_id
+                else []
+            ),
+        ],
+    ),
     ("POST", f"{API}/conversations/{{conversation_id}}/read"): OnObject(
         "conversation",
         lambda t: [
@@ -582,6 +992,17 @@ MATRIX: dict[tuple[str, str], Entry] = {
                     "conversation_id": t.conversation_id,
                     "body": "intrusion",
                     "note": True,
+                },
+                REFUSED,
+                STAFF,
+            ),
+            (
+                {
+                    "type": "send",
+                    "conversation_id": t.conversation_id,
+                    "body": "@x",
+                    "note": True,
+                    "mentions": [t.agent_id],
                 },
                 REFUSED,
                 STAFF,
@@ -643,6 +1064,13 @@ MATRIX: dict[tuple[str, str], Entry] = {
         "the messenger's ES modules and styles, looked up in a fixed table (no file system path)"
     ),
     ("POST", "/app/invite"): Public("submits that form; the invitation token is the credential"),
+    # -- the agent inbox's shell (web/inbox): the same bytes for everyone -------------------
+    ("GET", "/app"): Public(
+        "the agent inbox shell: HTML without personal data; sign-in and data go through the API"
+    ),
+    ("GET", "/app/static/{version}/{path:path}"): Public(
+        "the inbox's ES modules and styles, looked up in a fixed table (no file system path)"
+    ),
 }
 
 
@@ -796,6 +1224,19 @@ async def build_world(server: Server) -> World:
             )
             sent = await _ok(r, 201)
             attachments[sent["attachments"][0]["id"]] = (k, note)
+        # a label on the conversation, a company-wide and a personal canned response
+        company_path = f"{API}/companies/{p.company.slug}"
+        label = {"name": f"VIP {k}", "color": "#d93f0b"}
+        p.label_id = (await _ok(await p.admin.post(f"{company_path}/labels", label), 201))["id"]
+        labelled = await p.agent.http.put(
+            _conv_path(cid, "/labels"), json={"label_ids": [p.label_id]}
+        )
+        await _ok(labelled)
+        canned = f"{company_path}/canned-responses"
+        shared = await _ok(await p.admin.post(canned, {"shortcut": "gruss", "body": "Grüße"}), 201)
+        p.canned_id = shared["id"]
+        mine = {"shortcut": "ich", "body": f"Anna {k}", "personal": True}
+        await _ok(await p.agent.post(canned, mine), 201)
     # customer B also writes to company A: the same company's customers must stay apart
     started = await customers["b"].start_conversation("acme", "Zweite Frage, an A")
     convs["ba"] = started["conversation"]["id"]
@@ -857,6 +1298,9 @@ async def snapshot(w: World) -> dict[str, Any]:
         reads[f"{k}: conversation list"] = (p.observer, f"{API}/conversations?limit=200")
         reads[f"{k}: tokens"] = (p.observer, f"{API}/companies/{slug}/tokens")
         reads[f"{k}: staff"] = (p.observer, f"{API}/companies/{slug}/staff")
+        reads[f"{k}: card"] = (p.observer, f"{API}/companies/{slug}")
+        reads[f"{k}: labels"] = (p.observer, f"{API}/companies/{slug}/labels")
+        reads[f"{k}: canned responses"] = (p.observer, f"{API}/companies/{slug}/canned-responses")
         reads[f"customer {k}: conversation list"] = (
             p.customer_observer,
             f"{API}/conversations?limit=200",
@@ -941,6 +1385,10 @@ def _judge(actor: Actor, req: Req, r: httpx.Response, ghost: httpx.Response | No
         return _expect_status(r, 403, "forbidden")
     if req.expect == FOREIGN_OWNER:
         problem = _expect_status(r, 422, "invalid_owner")
+    elif req.expect == FOREIGN_LABEL:
+        problem = _expect_status(r, 422, "invalid_label")
+    elif req.expect == FOREIGN_MENTION:
+        problem = _expect_status(r, 422, "invalid_mention")
     else:
         problem = _expect_status(r, 404, "not_found")
     if problem is None and ghost is not None:
@@ -997,8 +1445,9 @@ def foreign_frame(actor: Actor, frame: dict[str, Any]) -> bool:
         return False
     if customer is not None and customer != actor.id:
         return True
-    # the company's inside of the customer's own conversation: notes, who works on it
-    return frame.get("type") == "conversation.assigned" or data.get("kind") == "note"
+    # the company's inside of the customer's own conversation: notes, who works on it, labels
+    internal = ("conversation.assigned", "conversation.labels_changed")
+    return frame.get("type") in internal or data.get("kind") == "note"
 
 
 async def _drain(sock: Socket, quiet: float = 0.25) -> list[dict[str, Any]]:
@@ -1162,7 +1611,7 @@ async def _rest_sweep(w: World, violations: list[str], *, last: bool) -> int:
                     ghost = None
                     if (
                         ghost_req
-                        and req.expect in (REFUSED, FOREIGN_OWNER)
+                        and req.expect in (REFUSED, FOREIGN_OWNER, FOREIGN_LABEL, FOREIGN_MENTION)
                         and (role not in UNAUTHENTICATED)
                     ):
                         ghost = await _send(actor.client, ghost_req)
@@ -1252,6 +1701,10 @@ async def _live_traffic_stays_home(w: World, violations: list[str]) -> None:
     await _ok(await a.observer.send(c["ba"], "intern: Rückruf", note=True), 201)
     await _ok(await a.observer.post(_conv_path(c["a"], "/status"), {"status": "pending"}))
     await _ok(await b.observer.post(_conv_path(c["b"], "/assignment"), {"team_id": b.team_id}))
+    labelled = await a.observer.http.put(
+        _conv_path(c["ba"], "/labels"), json={"label_ids": [a.label_id]}
+    )
+    await _ok(labelled)
     typing = await a.customer_observer.ws()
     try:
         await typing.send_json({"type": "typing", "conversation_id": c["a"]})
@@ -1405,6 +1858,24 @@ async def test_body_fields_never_move_data(server: Server) -> None:
             "company_id",
         ),
         (a.admin, f"{API}/companies/acme/tokens", {"name": "crm", "role": "admin"}, "role"),
+        (
+            a.admin,
+            f"{API}/companies/acme/labels",
+            {"name": "neu", "color": "#000000", "company_id": b.company.id},
+            "company_id",
+        ),
+        (
+            a.agent,
+            f"{API}/companies/acme/canned-responses",
+            {"shortcut": "neu", "body": "x", "personal": True, "agent_id": a.admin.id},
+            "agent_id",
+        ),
+        (
+            a.admin,
+            f"{API}/companies/acme/teams",
+            {"name": "neu", "company_id": b.company.id},
+            "company_id",
+        ),
     ]
     before = await snapshot(w)
     mails = len(server.mailer.sent)

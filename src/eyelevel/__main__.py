@@ -23,6 +23,7 @@ from eyelevel.core.actions import operator
 from eyelevel.core.entities import Company, Role
 from eyelevel.core.errors import DomainError
 from eyelevel.jobs.worker import Worker, handlers
+from eyelevel.seed import SEED_PASSWORD
 
 cli = typer.Typer(
     help="eyelevel: customer service at eye level. Settings come from EYELEVEL_* variables.",
@@ -113,14 +114,14 @@ def migrate_cmd() -> None:
 
 @cli.command()
 def worker() -> None:
-    """Run background jobs (mail) without serving HTTP; stops on SIGTERM/SIGINT."""
+    """Run background jobs (mail, snooze wake-ups) without serving HTTP; stops on SIGTERM/SIGINT."""
     settings = _settings()
     migrate(settings)
 
     async def run() -> None:
         rt = build_runtime(settings)
         await rt.start()
-        task = asyncio.create_task(Worker(rt.ctx, handlers(rt.mailer)).run_forever())
+        task = asyncio.create_task(Worker(rt.ctx, handlers(rt.mailer, rt.ctx)).run_forever())
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, task.cancel)
@@ -192,7 +193,7 @@ def agent_invite(
 
     async def act(rt: Runtime) -> str:
         token = await operator.operator_invite(rt.ctx, company_slug=company, email=email, role=role)
-        await Worker(rt.ctx, handlers(rt.mailer)).run_once()
+        await Worker(rt.ctx, handlers(rt.mailer, rt.ctx)).run_once()
         return token
 
     token = _run_action(act)
@@ -210,6 +211,52 @@ def token_create(
         return await operator.operator_create_token(rt.ctx, company_slug=company, name=name)
 
     console.print(_run_action(act))
+
+
+@cli.command()
+def seed(
+    conversations: Annotated[int, typer.Option(min=1, help="Conversations to add.")] = 100_000,
+    messages: Annotated[
+        int, typer.Option(min=1, help="Messages to add (at least one per conversation).")
+    ] = 1_000_000,
+    company: Annotated[str, typer.Option(help="Slug of the company to create or extend.")] = "seed",
+    agents: Annotated[int, typer.Option(min=1, max=500, help="Agents besides the admin.")] = 20,
+    random_seed: Annotated[int, typer.Option(help="The same seed gives the same data.")] = 1,
+) -> None:
+    """Bulk-load a realistic company (teams, agents, customers, conversations, messages, notes
+    with mentions, labels) for benchmarks; prints the admin login and rows/s. Run it while no
+    server writes to the database (SQLite: ids are taken after the largest one)."""
+    from eyelevel.seed import SeedOptions, seed_company
+    from eyelevel.storage.bulk import BulkLoader
+
+    if messages < conversations:
+        console.print("[red]error[/red] --messages must be at least --conversations")
+        raise typer.Exit(2)
+    opts = SeedOptions(
+        conversations=conversations,
+        messages=messages,
+        company=company,
+        agents=agents,
+        random_seed=random_seed,
+    )
+
+    async def act(rt: Runtime) -> None:
+        loader = BulkLoader(rt.settings.database_url)
+        try:
+            report = await seed_company(rt.ctx, loader, opts, lambda line: console.print(line))
+        finally:
+            await loader.close()
+        console.print(
+            f"seeded {report.total_rows:,} rows in {report.seconds:.1f}s "
+            f"({report.total_rows / max(report.seconds, 1e-9):,.0f} rows/s): "
+            + ", ".join(f"{k} {v:,}" for k, v in report.rows.items())
+        )
+        console.print(
+            f"sign in at /app as {report.admin_email} (admin; agents agent-N@…) "
+            f"with the password {SEED_PASSWORD}"
+        )
+
+    _run_action(act)
 
 
 class BenchBackend(StrEnum):
@@ -236,8 +283,13 @@ BENCH_HELP = (
 )
 
 
-@cli.command(help=BENCH_HELP)
+bench_cli = typer.Typer()
+cli.add_typer(bench_cli, name="bench")
+
+
+@bench_cli.callback(invoke_without_command=True, help=BENCH_HELP)
 def bench(
+    ctx: typer.Context,
     customers: Annotated[
         int, typer.Option(min=1, help="Customer sockets, one conversation each.")
     ] = 200,
@@ -298,6 +350,8 @@ def bench(
         int, typer.Option(min=1, max=10_000, help="Characters per message body.")
     ] = 80,
 ) -> None:
+    if ctx.invoked_subcommand is not None:
+        return  # e.g. `eyelevel bench inbox`: these options are not for it
     from eyelevel import bench as bench_mod
 
     if database_url is not None and not database_url.startswith("postgres"):
@@ -327,6 +381,50 @@ def bench(
     }[backend]
     logs.configure("warning")
     raise typer.Exit(bench_mod.run(backends, opts, rate or [0.0, 500.0]))
+
+
+@bench_cli.command("inbox")
+def bench_inbox(
+    database_url: Annotated[
+        str,
+        typer.Option(
+            envvar="EYELEVEL_DATABASE_URL",
+            help="The seeded database (SQLite file or PostgreSQL on loopback); only read.",
+        ),
+    ] = "sqlite+aiosqlite:///./eyelevel.db",
+    company: Annotated[str, typer.Option(help="Slug of the seeded company.")] = "seed",
+    email: Annotated[
+        str | None, typer.Option(help="Sign in as this agent. [default: the seed's admin]")
+    ] = None,
+    password: Annotated[str, typer.Option(help="Its password.")] = SEED_PASSWORD,
+    rounds: Annotated[
+        int, typer.Option(min=1, max=10_000, help="Timed requests per operation.")
+    ] = 100,
+    deep: Annotated[int, typer.Option(min=2, max=1_000, help="Page number of the deep page.")] = 20,
+    page_size: Annotated[int, typer.Option(min=1, max=200, help="Conversations per page.")] = 50,
+    server_url: Annotated[
+        str | None,
+        typer.Option(help="Measure this running server (loopback) instead of starting one."),
+    ] = None,
+) -> None:
+    """Time the agent inbox through the real HTTP API on a database filled by `eyelevel
+    seed`: every view's first and deep page in each sort, the sidebar counts, opening a
+    conversation and search; prints p50/p95/p99 per operation against the targets (p95:
+    20 ms lists and opening, 100 ms search). Starts its own server on 127.0.0.1."""
+    from eyelevel.bench.inbox import InboxOptions, run_inbox
+
+    logs.configure("warning")
+    opts = InboxOptions(
+        database_url=database_url,
+        company=company,
+        email=email,
+        password=password,
+        rounds=rounds,
+        deep=deep,
+        page_size=page_size,
+        server_url=server_url,
+    )
+    raise typer.Exit(run_inbox(opts))
 
 
 def main() -> None:

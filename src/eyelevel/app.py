@@ -21,12 +21,24 @@ from eyelevel.jobs.worker import Worker, handlers
 from eyelevel.media import PillowMedia
 from eyelevel.realtime.hub import Hub
 from eyelevel.realtime.local import LocalBus
-from eyelevel.security import Argon2Hasher
+from eyelevel.security import Argon2Hasher, PyotpCodes
 from eyelevel.storage.database import SqlDatabase
 from eyelevel.storage.files import LocalFileStore
 from eyelevel.storage.migrate import upgrade
 from eyelevel.web import ops, pages, problems
-from eyelevel.web.api import accounts, attachments, companies, conversations
+from eyelevel.web.api import (
+    accounts,
+    agent_security,
+    attachments,
+    canned,
+    companies,
+    company_admin,
+    conversations,
+    labels,
+)
+from eyelevel.web.api import inbox as inbox_api
+from eyelevel.web.api import search as search_api
+from eyelevel.web.inbox import pages as inbox
 from eyelevel.web.metrics import Metrics
 from eyelevel.web.middleware import LimitsAndMetrics
 from eyelevel.web.state import Services
@@ -84,6 +96,7 @@ def build_runtime(
         files=LocalFileStore(settings.data_dir / "files"),
         secret_key=settings.resolve_secret_key(),
         public_url=settings.public_url,
+        otp=PyotpCodes(),
     )
     return Runtime(settings, db, bus, ctx, mailer or make_mailer(settings))
 
@@ -121,7 +134,7 @@ def create_app(
         await hub.start()
         worker_task = None
         if settings.run_worker:
-            worker = Worker(rt.ctx, handlers(rt.mailer), idle_seconds=worker_idle_seconds)
+            worker = Worker(rt.ctx, handlers(rt.mailer, rt.ctx), idle_seconds=worker_idle_seconds)
             worker_task = asyncio.create_task(worker.run_forever(), name="worker")
         try:
             yield
@@ -155,11 +168,18 @@ def create_app(
     for router in (
         accounts.router,
         companies.router,
+        agent_security.router,
         conversations.router,
+        inbox_api.router,
+        search_api.router,
         attachments.router,
+        labels.router,
+        canned.router,
+        company_admin.router,
         ws_router,
         ops.router,
         pages.router,
+        inbox.router,
         messenger.router,
     ):
         app.include_router(router)

@@ -29,6 +29,8 @@ Modules, each importing only those listed before it:
 - ``load``: spawns the client processes and samples the server meanwhile (4 and 5);
 - ``report``: the table and the notes under it;
 - ``scenario``: ``run``, the command itself: every scenario in turn, then the report.
+- ``inbox``: ``eyelevel bench inbox``, a separate benchmark of the agent inbox's reads (lists,
+  opening a conversation, search) over HTTP on a database filled by ``eyelevel seed``.
 
 The rest of eyelevel imports only this package (``Options`` and ``run``), and only from the
 command line; ``core`` never imports it. Heavy dependencies (httpx, websockets, psutil, rich,

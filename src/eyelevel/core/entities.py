@@ -10,10 +10,12 @@ from typing import Any
 from eyelevel.core.ids import (
     AgentId,
     AttachmentId,
+    CannedResponseId,
     CompanyId,
     ConversationId,
     CustomerId,
     EventPos,
+    LabelId,
     MessageId,
     TeamId,
     TokenId,
@@ -150,6 +152,7 @@ class Message:
     client_id: str | None
     created_at: datetime
     attachments: tuple[Attachment, ...] = ()
+    mentions: tuple[AgentId, ...] = ()  # agents mentioned in a private note, ascending
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +202,29 @@ class AuditEntry:
     target: str
     data: dict[str, Any]
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A company-defined, coloured tag on conversations."""
+
+    id: LabelId
+    company_id: CompanyId
+    name: str
+    color: str  # "#rrggbb", lower case
+
+
+@dataclass(frozen=True, slots=True)
+class CannedResponse:
+    """A reply template; ``agent_id`` None: company-wide, else one agent's personal one."""
+
+    id: CannedResponseId
+    company_id: CompanyId
+    agent_id: AgentId | None
+    shortcut: str
+    body: str
+    created_at: datetime
+    updated_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,14 @@ class ErrorCode(StrEnum):
     INTERNAL = "internal_error"
     ATTACHMENT_TOO_LARGE = "attachment_too_large"
     INVALID_FILE = "invalid_file"
+    INVALID_MENTION = "invalid_mention"
+    SECOND_FACTOR_REQUIRED = "second_factor_required"
+    INVALID_SECOND_FACTOR = "invalid_second_factor"
+    LAST_ADMIN = "last_admin"
+    LABEL_TAKEN = "label_taken"
+    INVALID_LABEL = "invalid_label"
+    TEAM_TAKEN = "team_taken"
+    TEAM_IN_USE = "team_in_use"
 
 
 class DomainError(Exception):

@@ -7,20 +7,24 @@ and not a webhook payload.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from eyelevel.core.entities import Conversation, Message, MessageKind, NewEvent, Status
+from eyelevel.core.ids import CompanyId, ConversationId
 
 
 class EventType(StrEnum):
     CONVERSATION_CREATED = "conversation.created"
     CONVERSATION_ASSIGNED = "conversation.assigned"
     CONVERSATION_STATUS_CHANGED = "conversation.status_changed"
+    CONVERSATION_LABELS_CHANGED = "conversation.labels_changed"
     MESSAGE_CREATED = "message.created"
     MESSAGE_READ = "message.read"
     TYPING = "typing"
+    AGENT_PRESENCE = "agent.presence"  # ephemeral, company members only
 
 
 def iso(value: datetime | None) -> str | None:
@@ -56,6 +60,7 @@ def message_data(message: Message) -> dict[str, Any]:
             }
             for a in message.attachments
         ],
+        "mentions": list(message.mentions),
     }
 
 
@@ -107,4 +112,17 @@ def status_changed(
             "previous": conversation.status.value,
             "snoozed_until": iso(snoozed_until),
         },
+    )
+
+
+def labels_changed(
+    company_id: CompanyId, conversation_id: ConversationId, label_ids: Iterable[int]
+) -> NewEvent:
+    """Labels are the company's way of sorting its work: never sent to the customer."""
+    return NewEvent(
+        type=EventType.CONVERSATION_LABELS_CHANGED,
+        company_id=company_id,
+        conversation_id=conversation_id,
+        customer_id=None,
+        data={"conversation_id": conversation_id, "label_ids": sorted(label_ids)},
     )

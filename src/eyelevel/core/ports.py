@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
 from eyelevel.core.entities import (
@@ -18,10 +19,12 @@ from eyelevel.core.entities import (
     ApiToken,
     Attachment,
     AuditEntry,
+    CannedResponse,
     Company,
     Conversation,
     Customer,
     Event,
+    Label,
     Membership,
     Message,
     MessageKind,
@@ -34,10 +37,12 @@ from eyelevel.core.entities import (
 from eyelevel.core.ids import (
     AgentId,
     AttachmentId,
+    CannedResponseId,
     CompanyId,
     ConversationId,
     CustomerId,
     EventPos,
+    LabelId,
     MessageId,
     TeamId,
     TokenId,
@@ -76,6 +81,30 @@ class Job:
     attempts: int
 
 
+class ListSort(StrEnum):
+    NEWEST = "newest"  # newest activity first
+    WAITING = "waiting"  # the customer waiting longest first; those not waiting follow
+
+
+class ListPhase(StrEnum):
+    """The order a stretch of a conversation list is in (a keyset cursor names it)."""
+
+    ACTIVITY = "activity"  # last_activity_at, id: newest first
+    WAITING = "waiting"  # waiting_since, last_activity_at, id: oldest first
+    IDLE = "idle"  # sort=waiting's tail, nobody waiting: last_activity_at, id newest first
+    MENTION = "mention"  # the agent's newest mention in the conversation, id: newest first
+
+
+@dataclass(frozen=True, slots=True)
+class ListPosition:
+    """The sort values of the last row of a page: the next page starts after it."""
+
+    phase: ListPhase
+    at: datetime  # the phase's leading sort value
+    id: int
+    activity: datetime | None = None  # ListPhase.WAITING's tie-break (last_activity_at)
+
+
 @dataclass(frozen=True, slots=True)
 class ConversationFilter:
     """Read-side filter; tenancy fields come from the principal, never from the client."""
@@ -86,9 +115,24 @@ class ConversationFilter:
     owner_agent_id: AgentId | None = None
     owner_team_id: TeamId | None = None
     unassigned: bool = False
-    # keyset cursor: (last_activity_at, id) of the last row of the previous page
-    before: tuple[datetime, int] | None = None
+    label_id: LabelId | None = None
+    mentioning: AgentId | None = None  # with a note that mentions this agent; newest mention first
+    sort: ListSort = ListSort.NEWEST
+    # keyset cursor: the position of the last row of the previous page, in this sort
+    after: ListPosition | None = None
     limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class InboxCounts:
+    """The sidebar's numbers for one status (``statuses``: every status of the company)."""
+
+    mine: int
+    unassigned: int
+    all: int
+    mentions: int
+    teams: dict[TeamId, int]
+    statuses: dict[Status, int]
 
 
 class AccountRepo(Protocol):
@@ -161,6 +205,10 @@ class CompanyRepo(Protocol):
     ) -> None: ...
     async def team_members(self, company_id: CompanyId) -> dict[TeamId, list[AgentId]]: ...
     async def members(self, company_id: CompanyId) -> list[tuple[Agent, Membership]]: ...
+    async def update_profile(self, company_id: CompanyId, values: dict[str, Any]) -> None:
+        """Set already validated profile columns (name, slug, description, phone, timezone,
+        business_hours, holidays, reply_within_minutes)."""
+        ...
 
 
 class ConversationRepo(Protocol):
@@ -179,9 +227,16 @@ class ConversationRepo(Protocol):
         now: datetime,
     ) -> Conversation: ...
     async def advance_seq(
-        self, conversation: Conversation, *, status: Status, now: datetime, activity: bool
+        self,
+        conversation: Conversation,
+        *,
+        status: Status,
+        now: datetime,
+        activity: bool,
+        waiting_since: datetime | None,
     ) -> int:
-        """Take the next message seq; set the status; bump last activity when ``activity``."""
+        """Take the next message seq; set the status and ``waiting_since``; bump last activity
+        when ``activity``. One statement: unchanged values are not written."""
         ...
 
     async def set_status(
@@ -190,6 +245,8 @@ class ConversationRepo(Protocol):
         status: Status,
         snoozed_until: datetime | None,
         now: datetime,
+        *,
+        clear_waiting: bool = False,
     ) -> None: ...
     async def set_owner(
         self,
@@ -198,7 +255,9 @@ class ConversationRepo(Protocol):
         team_id: TeamId | None,
         now: datetime,
     ) -> None: ...
-    async def listing(self, flt: ConversationFilter) -> list[Conversation]: ...
+    async def listing(self, flt: ConversationFilter) -> list[tuple[Conversation, ListPosition]]:
+        """A page in the filter's order, each row with its position (for the next cursor)."""
+        ...
 
 
 class MessageRepo(Protocol):
@@ -298,6 +357,96 @@ class AttachmentRepo(Protocol):
         ...
 
 
+class TeamRepo(Protocol):
+    """Changing teams; creating and reading them is on :class:`CompanyRepo`."""
+
+    async def get_by_name(self, company_id: CompanyId, name: str) -> Team | None:
+        """Case-insensitive: "Support" and "support" are the same team to people."""
+        ...
+
+    async def rename(self, company_id: CompanyId, team_id: TeamId, name: str) -> None: ...
+    async def members_of(self, company_id: CompanyId, team_id: TeamId) -> list[AgentId]: ...
+    async def set_members(
+        self, company_id: CompanyId, team_id: TeamId, agent_ids: Sequence[AgentId]
+    ) -> None: ...
+    async def count_unresolved(self, company_id: CompanyId, team_id: TeamId) -> int:
+        """Conversations owned by the team that are not resolved."""
+        ...
+
+    async def release_resolved(
+        self, company_id: CompanyId, team_id: TeamId, now: datetime
+    ) -> list[ConversationId]:
+        """Clear the team as owner of its resolved conversations; returns those whose visible
+        owner was the team (no agent owner besides)."""
+        ...
+
+    async def delete(self, company_id: CompanyId, team_id: TeamId) -> None:
+        """Delete the team and its memberships (no conversation may reference it any more)."""
+        ...
+
+
+class LabelRepo(Protocol):
+    async def of_company(self, company_id: CompanyId) -> list[Label]: ...
+    async def get(self, company_id: CompanyId, label_id: LabelId) -> Label | None: ...
+    async def get_by_name(self, company_id: CompanyId, name: str) -> Label | None:
+        """Case-insensitive, like people read names."""
+        ...
+
+    async def create(
+        self, *, company_id: CompanyId, name: str, color: str, now: datetime
+    ) -> Label: ...
+    async def update(
+        self, company_id: CompanyId, label_id: LabelId, *, name: str, color: str
+    ) -> None: ...
+    async def delete(self, company_id: CompanyId, label_id: LabelId) -> list[ConversationId]:
+        """Remove the label from its conversations and delete it; returns those conversations."""
+        ...
+
+    async def existing(
+        self, company_id: CompanyId, label_ids: Sequence[LabelId]
+    ) -> set[LabelId]: ...
+    async def of_conversations(
+        self, company_id: CompanyId, conversation_ids: Sequence[ConversationId]
+    ) -> dict[ConversationId, list[LabelId]]:
+        """Label ids per conversation, ascending (absent: none)."""
+        ...
+
+    async def set_for_conversation(
+        self, conversation: Conversation, label_ids: Sequence[LabelId]
+    ) -> None: ...
+
+
+class CannedRepo(Protocol):
+    async def visible_to(
+        self, company_id: CompanyId, agent_id: AgentId | None
+    ) -> list[CannedResponse]:
+        """Company-wide ones and ``agent_id``'s personal ones, by shortcut."""
+        ...
+
+    async def get(
+        self, company_id: CompanyId, canned_id: CannedResponseId
+    ) -> CannedResponse | None: ...
+    async def create(
+        self,
+        *,
+        company_id: CompanyId,
+        agent_id: AgentId | None,
+        shortcut: str,
+        body: str,
+        now: datetime,
+    ) -> CannedResponse: ...
+    async def update(
+        self,
+        company_id: CompanyId,
+        canned_id: CannedResponseId,
+        *,
+        shortcut: str,
+        body: str,
+        now: datetime,
+    ) -> None: ...
+    async def delete(self, company_id: CompanyId, canned_id: CannedResponseId) -> None: ...
+
+
 class AuditRepo(Protocol):
     async def append(
         self,
@@ -312,6 +461,61 @@ class AuditRepo(Protocol):
     async def page(
         self, company_id: CompanyId, *, before_id: int | None, limit: int
     ) -> list[AuditEntry]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SnippetPart:
+    """A piece of a search snippet: plain text, ``match`` when it matched the query."""
+
+    text: str
+    match: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A message found by full-text search, with its customer (for the result list)."""
+
+    message_id: MessageId
+    conversation_id: ConversationId
+    seq: int
+    kind: MessageKind
+    parts: tuple[SnippetPart, ...]
+    created_at: datetime
+    customer_id: CustomerId
+    customer_name: str
+
+
+class SearchRepo(Protocol):
+    async def messages(self, company_id: CompanyId, query: str, limit: int) -> list[SearchHit]:
+        """The company's messages (notes included) matching ``query``, best match first."""
+        ...
+
+
+class InboxRepo(Protocol):
+    """The agent inbox's read side (counts, customers of a page) and mentions in notes."""
+
+    async def counts(
+        self, company_id: CompanyId, *, status: Status, agent_id: AgentId | None
+    ) -> InboxCounts:
+        """Counts for ``status`` (``teams``: only teams that own some); ``statuses``: all."""
+        ...
+
+    async def customers(self, customer_ids: Sequence[CustomerId]) -> dict[CustomerId, Customer]: ...
+
+    async def active_agents(
+        self, company_id: CompanyId, agent_ids: Sequence[AgentId]
+    ) -> set[AgentId]:
+        """Those of ``agent_ids`` that are active members of the company (active accounts)."""
+        ...
+
+    async def add_mentions(
+        self, message: Message, agent_ids: Sequence[AgentId], now: datetime
+    ) -> None: ...
+    async def mentions_of(
+        self, messages: Sequence[Message]
+    ) -> dict[MessageId, tuple[AgentId, ...]]:
+        """Mentioned agents per message, ascending (absent: none)."""
+        ...
 
 
 class TokenRepo(Protocol):
@@ -334,9 +538,74 @@ class SessionRepo(Protocol):
         csrf_token: str,
         now: datetime,
         expires_at: datetime,
+        user_agent: str = "",
     ) -> None: ...
     async def get(self, id_hash: str) -> SessionRecord | None: ...
     async def delete(self, id_hash: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TotpState:
+    """An agent's TOTP secret (None: none), whether it is active, and the newest time step
+    accepted so far (codes of that step and earlier are spent)."""
+
+    secret: str | None
+    enabled: bool
+    last_step: int
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    id_hash: str
+    created_at: datetime
+    expires_at: datetime
+    user_agent: str
+
+
+class AgentSecurityRepo(Protocol):
+    """Second factor, recovery codes, presence, sessions by owner, memberships' role and state."""
+
+    async def totp_state(self, agent_id: AgentId) -> TotpState | None: ...
+    async def start_totp(self, agent_id: AgentId, secret: str) -> None:
+        """Store a new, not yet active secret (refused silently when TOTP is active)."""
+        ...
+
+    async def enable_totp(
+        self, agent_id: AgentId, *, secret: str, step: int, now: datetime
+    ) -> bool:
+        """Activate ``secret`` if it is still the pending one; ``step`` is spent."""
+        ...
+
+    async def spend_totp_step(self, agent_id: AgentId, *, state: TotpState, step: int) -> bool:
+        """Record ``step`` as the newest one used, if ``state`` is still current (so one code
+        can never sign in twice, even in two concurrent requests)."""
+        ...
+
+    async def disable_totp(self, agent_id: AgentId) -> None:
+        """Forget the secret and every recovery code."""
+        ...
+
+    async def replace_recovery_codes(
+        self, agent_id: AgentId, code_hashes: Sequence[str]
+    ) -> None: ...
+    async def spend_recovery_code(self, agent_id: AgentId, code_hash: str, now: datetime) -> bool:
+        """Mark an unused code used; False when there is no such unused code."""
+        ...
+
+    async def set_presence(self, agent_id: AgentId, presence: str, now: datetime) -> None: ...
+    async def sessions_of(self, kind: str, principal_id: int, now: datetime) -> list[SessionInfo]:
+        """Unexpired sessions, newest first."""
+        ...
+
+    async def end_sessions(self, kind: str, principal_id: int) -> int: ...
+    async def active_admins(self, company_id: CompanyId) -> list[AgentId]:
+        """Admins whose membership and account are active; their rows stay locked until the
+        transaction ends (two admins demoting each other at once cannot leave none)."""
+        ...
+
+    async def set_membership(
+        self, company_id: CompanyId, agent_id: AgentId, *, role: Role, active: bool
+    ) -> None: ...
 
 
 class JobRepo(Protocol):
@@ -366,9 +635,21 @@ class UnitOfWork(Protocol):
     @property
     def tokens(self) -> TokenRepo: ...
     @property
+    def search(self) -> SearchRepo: ...
+    @property
     def sessions(self) -> SessionRepo: ...
     @property
     def jobs(self) -> JobRepo: ...
+    @property
+    def inbox(self) -> InboxRepo: ...
+    @property
+    def security(self) -> AgentSecurityRepo: ...
+    @property
+    def teams(self) -> TeamRepo: ...
+    @property
+    def labels(self) -> LabelRepo: ...
+    @property
+    def canned(self) -> CannedRepo: ...
 
     async def emit(self, event: NewEvent, now: datetime) -> Event:
         """Append an event in this transaction; it is published only after commit."""
@@ -455,6 +736,22 @@ class PasswordHasher(Protocol):
     def verify(self, password_hash: str, password: str) -> bool: ...
 
 
+class OneTimePasswords(Protocol):
+    """Time-based one-time passwords (RFC 6238: 6 digits, 30-second steps)."""
+
+    def new_secret(self) -> str:
+        """A new random base32 secret."""
+        ...
+
+    def uri(self, secret: str, *, account: str, issuer: str) -> str:
+        """The ``otpauth://`` URI an authenticator app scans."""
+        ...
+
+    def matching_step(self, secret: str, code: str, at: datetime) -> int | None:
+        """The time step (within one step either side of ``at``) whose code is ``code``."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     """What every action needs, passed explicitly by the composition root (no globals)."""
@@ -467,3 +764,4 @@ class Context:
     files: FileStore
     secret_key: str
     public_url: str
+    otp: OneTimePasswords

@@ -6,24 +6,41 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from eyelevel.core.actions.access import access_company_txn, access_conversation_txn
-from eyelevel.core.actions.messages import reader_key, with_attachments_txn
+from eyelevel.core.actions.messages import reader_key, with_attachments_txn, with_mentions_txn
 from eyelevel.core.entities import (
     Agent,
     Company,
     Conversation,
+    Customer,
     Event,
     Membership,
     Message,
     MessageKind,
     ReadMarker,
     Role,
+    Status,
     Team,
 )
-from eyelevel.core.errors import not_found
-from eyelevel.core.ids import AgentId, ConversationId, EventPos, TeamId
-from eyelevel.core.ports import Context, ConversationFilter, UnitOfWork
-from eyelevel.core.principals import CustomerPrincipal, Principal, company_ids
+from eyelevel.core.errors import DomainError, ErrorCode, not_found
+from eyelevel.core.ids import AgentId, ConversationId, CustomerId, EventPos, LabelId, TeamId
+from eyelevel.core.ports import (
+    Context,
+    ConversationFilter,
+    InboxCounts,
+    ListPhase,
+    ListPosition,
+    ListSort,
+    UnitOfWork,
+)
+from eyelevel.core.principals import (
+    AgentPrincipal,
+    CustomerPrincipal,
+    Principal,
+    company_ids,
+    role_in,
+)
 from eyelevel.core.rules.audience import may_receive, sees_internals
+from eyelevel.core.rules.roles import at_least
 
 MAX_PAGE = 200
 COMPANY_KINDS = frozenset({MessageKind.AGENT, MessageKind.BOT, MessageKind.SYSTEM})
@@ -35,6 +52,10 @@ class ConversationRow:
     last_message: Message | None
     company: Company | None = None
     unread: int = 0  # messages from the other side after the principal's own read marker
+    # company members only (None for a customer): the customer panel and the labels
+    customer: Customer | None = None
+    labels: tuple[LabelId, ...] | None = None
+    position: ListPosition | None = None  # in the list's order, for the next page's cursor
 
 
 async def search_companies(ctx: Context, query: str, limit: int) -> list[Company]:
@@ -52,6 +73,17 @@ async def company_card(ctx: Context, slug: str) -> Company:
         return company
 
     return await ctx.db.read(read)
+
+
+async def member_companies(ctx: Context, principal: Principal) -> list[Company]:
+    """The companies an agent (or token) belongs to, by name: the inbox needs their slugs."""
+    ids = sorted(company_ids(principal))
+
+    async def read(uow: UnitOfWork) -> list[Company]:
+        return await uow.companies.get_many(ids)
+
+    found = await ctx.db.read(read) if ids else []
+    return sorted(found, key=lambda c: (c.name, c.id))
 
 
 async def company_staff(
@@ -76,26 +108,63 @@ async def company_staff(
 async def list_conversations(
     ctx: Context, principal: Principal, flt: ConversationFilter
 ) -> list[ConversationRow]:
-    """Conversations the principal may see, newest activity first, keyset-paginated.
+    """Conversations the principal may see, in the filter's sort, keyset-paginated.
 
     The tenancy part of the filter is always taken from the principal, never from the request.
+    Customers list their own conversations, newest activity first; the inbox's filters and
+    sort=waiting are for company members.
     """
     if isinstance(principal, CustomerPrincipal):
+        _refuse_member_filters(flt)
         scoped = replace(flt, customer_id=principal.customer_id, company_ids=flt.company_ids)
     else:
         own = company_ids(principal)
         wanted = own if flt.company_ids is None else own & flt.company_ids
-        scoped = replace(flt, customer_id=None, company_ids=wanted)
+        scoped = replace(flt, company_ids=wanted)
     scoped = replace(scoped, limit=max(1, min(scoped.limit, MAX_PAGE)))
+    _check_position(scoped)
     include_notes = sees_internals(principal)
 
     async def read(uow: UnitOfWork) -> list[ConversationRow]:
         if scoped.customer_id is None and not scoped.company_ids:
             return []
-        conversations = await uow.conversations.listing(scoped)
-        return await _rows_txn(uow, principal, conversations, include_notes)
+        listed = await uow.conversations.listing(scoped)
+        rows = await _rows_txn(uow, principal, [c for c, _ in listed], include_notes)
+        return [replace(r, position=p) for r, (_, p) in zip(rows, listed, strict=True)]
 
     return await ctx.db.read(read)
+
+
+def _refuse_member_filters(flt: ConversationFilter) -> None:
+    owner = flt.owner_agent_id is not None or flt.owner_team_id is not None or flt.unassigned
+    used = [
+        ("owner", owner),
+        ("label", flt.label_id is not None),
+        ("mentions", flt.mentioning is not None),
+        ("customer_id", flt.customer_id is not None),
+        ("sort", flt.sort != ListSort.NEWEST),
+    ]
+    for name, present in used:
+        if present:
+            raise DomainError(
+                ErrorCode.VALIDATION, f"the {name} filter is for company members", field=name
+            )
+
+
+def _check_position(flt: ConversationFilter) -> None:
+    """A cursor continues the list it came from: the same sort (or the list of mentions)."""
+    if flt.after is None:
+        return
+    if flt.mentioning is not None:
+        fits = flt.after.phase == ListPhase.MENTION
+    elif flt.sort == ListSort.WAITING:
+        fits = flt.after.phase in (ListPhase.WAITING, ListPhase.IDLE)
+    else:
+        fits = flt.after.phase == ListPhase.ACTIVITY
+    if not fits or (flt.after.phase == ListPhase.WAITING and flt.after.activity is None):
+        raise DomainError(
+            ErrorCode.VALIDATION, "the cursor belongs to another sort or filter", field="cursor"
+        )
 
 
 async def _rows_txn(
@@ -104,9 +173,13 @@ async def _rows_txn(
     conversations: Sequence[Conversation],
     include_notes: bool,
 ) -> list[ConversationRow]:
-    """Each conversation with its last visible message, its company and the unread count."""
+    """Each conversation with its last visible message, its company and the unread count;
+    for company members also its customer and its labels."""
     last = await uow.messages.last_visible(conversations, include_notes)
-    lasts = {m.id: m for m in await with_attachments_txn(uow, list(last.values()))}
+    completed = await with_attachments_txn(uow, list(last.values()))
+    if include_notes:
+        completed = await with_mentions_txn(uow, completed)
+    lasts = {m.id: m for m in completed}
     companies = {
         c.id: c for c in await uow.companies.get_many(sorted({c.company_id for c in conversations}))
     }
@@ -116,12 +189,21 @@ async def _rows_txn(
         reader=reader_key(principal),
         kinds=COMPANY_KINDS if customer else frozenset({MessageKind.CUSTOMER}),
     )
+    customers: dict[CustomerId, Customer] = {}
+    labels: dict[ConversationId, list[LabelId]] = {}
+    if not customer and conversations:
+        customers = await uow.inbox.customers([c.customer_id for c in conversations])
+        for company_id in sorted({c.company_id for c in conversations}):
+            ids = [c.id for c in conversations if c.company_id == company_id]
+            labels.update(await uow.labels.of_conversations(company_id, ids))
     return [
         ConversationRow(
             c,
             lasts[last[c.id].id] if c.id in last else None,
             companies.get(c.company_id),
             unread.get(c.id, 0),
+            customer=None if customer else customers.get(c.customer_id),
+            labels=None if customer else tuple(labels.get(c.id, ())),
         )
         for c in conversations
     ]
@@ -160,7 +242,32 @@ async def list_messages(
             limit=max(1, min(limit, MAX_PAGE)),
             include_notes=sees_internals(principal),
         )
-        return await with_attachments_txn(uow, page)
+        return await with_mentions_txn(uow, await with_attachments_txn(uow, page))
+
+    return await ctx.db.read(read)
+
+
+@dataclass(frozen=True, slots=True)
+class SidebarCounts:
+    counts: InboxCounts
+    all_visible: bool  # leads, admins and tokens see the *All* view; plain agents do not
+    team_ids: list[TeamId]  # every team of the company, by name
+
+
+async def inbox_counts(
+    ctx: Context, principal: Principal, slug: str, status: Status
+) -> SidebarCounts:
+    """The sidebar's counts for one company: grouped COUNTs, a handful of statements."""
+    agent_id = principal.agent_id if isinstance(principal, AgentPrincipal) else None
+
+    async def read(uow: UnitOfWork) -> SidebarCounts:
+        company = await access_company_txn(uow, principal, slug, Role.AGENT)
+        counts = await uow.inbox.counts(company.id, status=status, agent_id=agent_id)
+        teams = await uow.companies.teams_of(company.id)
+        role = role_in(principal, company.id)
+        return SidebarCounts(
+            counts, role is not None and at_least(role, Role.LEAD), [t.id for t in teams]
+        )
 
     return await ctx.db.read(read)
 

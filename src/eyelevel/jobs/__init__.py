@@ -1,4 +1,5 @@
-"""Background work from the ``jobs`` table: the worker loop and its handlers (mail for now).
+"""Background work from the ``jobs`` table: the worker loop and its handlers (mail, the
+wake-up of snoozed conversations).
 
 Imports ``core`` only. Runs inside ``eyelevel serve`` by default, or as ``eyelevel worker``.
 """

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 
+from eyelevel.core.actions import conversations
+from eyelevel.core.ids import ConversationId
 from eyelevel.core.ports import Context, Job, Mailer, OutgoingMail, UnitOfWork
 
 log = structlog.get_logger("eyelevel.worker")
@@ -21,11 +23,18 @@ LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 12
 
 
-def handlers(mailer: Mailer) -> dict[str, Handler]:
+def handlers(mailer: Mailer, ctx: Context) -> dict[str, Handler]:
     async def send_mail(payload: dict[str, Any]) -> None:
         await mailer.send(OutgoingMail(payload["to"], payload["subject"], payload["text"]))
 
-    return {"send_mail": send_mail}
+    async def wake_snoozed(payload: dict[str, Any]) -> None:
+        await conversations.check_wake_snoozed(
+            ctx,
+            ConversationId(int(payload["conversation_id"])),
+            datetime.fromisoformat(payload["snoozed_until"]),
+        )
+
+    return {"send_mail": send_mail, conversations.WAKE_SNOOZED: wake_snoozed}
 
 
 class Worker:

@@ -21,7 +21,8 @@ import structlog
 
 from eyelevel.core.entities import Event
 from eyelevel.core.ids import CompanyId, CustomerId, EventPos
-from eyelevel.core.principals import CustomerPrincipal, Principal, company_ids
+from eyelevel.core.principals import AgentPrincipal, CustomerPrincipal, Principal, company_ids
+from eyelevel.core.revocation import Revocation, revocation_of
 from eyelevel.core.rules.audience import may_receive
 from eyelevel.realtime.codec import frame
 
@@ -40,6 +41,8 @@ class Subscriber:
     """One socket's view of the stream. ``frames`` is drained by the socket's writer."""
 
     principal: Principal
+    session_hash: str | None = None  # the session that opened the socket (None: an API token)
+    revoked: bool = False  # the right that opened it ended: the writer closes with 4401
     catching_up: bool = True
     buffer: list[tuple[EventPos, str]] = field(default_factory=list)
     frames: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
@@ -83,6 +86,7 @@ class Hub:
         self._task: asyncio.Task[None] | None = None
         self._by_customer: dict[CustomerId, set[Subscriber]] = {}
         self._by_company: dict[CompanyId, set[Subscriber]] = {}
+        self._all: set[Subscriber] = set()
         self.delivered = 0
         self.lag_seconds = 0.0
 
@@ -108,8 +112,9 @@ class Hub:
 
     # -- subscribers -----------------------------------------------------------------------
 
-    def attach(self, principal: Principal) -> Subscriber:
-        sub = Subscriber(principal)
+    def attach(self, principal: Principal, session_hash: str | None = None) -> Subscriber:
+        sub = Subscriber(principal, session_hash)
+        self._all.add(sub)
         if isinstance(principal, CustomerPrincipal):
             self._by_customer.setdefault(principal.customer_id, set()).add(sub)
         for company_id in company_ids(principal):
@@ -117,6 +122,7 @@ class Hub:
         return sub
 
     def detach(self, sub: Subscriber) -> None:
+        self._all.discard(sub)
         if isinstance(sub.principal, CustomerPrincipal):
             _discard(self._by_customer, sub.principal.customer_id, sub)
         for company_id in company_ids(sub.principal):
@@ -127,10 +133,24 @@ class Hub:
     def on_bus(self, events: Sequence[Event], ephemeral: bool) -> None:
         if ephemeral:
             for event in events:
-                self._fan_out(event, live_only=True)
+                revocation = revocation_of(event)
+                if revocation is not None:
+                    self.revoke(revocation)
+                else:
+                    self._fan_out(event, live_only=True)
             return
         self._inbox.extend(events)
         self._wake.set()
+
+    def revoke(self, revocation: Revocation) -> int:
+        """Close this process's sockets of a deactivated agent or an ended session; they get
+        nothing more from here on. Returns how many."""
+        matched = [sub for sub in self._all if _matches(sub, revocation)]
+        for sub in matched:
+            self.detach(sub)
+            sub.revoked = True
+            sub.frames.put_nowait(None)  # wakes the writer, which closes the socket
+        return len(matched)
 
     # -- the ordered stream ----------------------------------------------------------------
 
@@ -188,6 +208,16 @@ class Hub:
             if may_receive(sub.principal, event):
                 sub.push(event.pos, text)
                 self.delivered += 1
+
+
+def _matches(sub: Subscriber, revocation: Revocation) -> bool:
+    if revocation.session_hash is not None and sub.session_hash == revocation.session_hash:
+        return True
+    return (
+        revocation.agent_id is not None
+        and isinstance(sub.principal, AgentPrincipal)
+        and sub.principal.agent_id == revocation.agent_id
+    )
 
 
 def _discard(index: dict[K, set[Subscriber]], key: K, sub: Subscriber) -> None:

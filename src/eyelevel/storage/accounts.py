@@ -251,6 +251,7 @@ class SqlSessions(Repo):
         csrf_token: str,
         now: datetime,
         expires_at: datetime,
+        user_agent: str = "",
     ) -> None:
         await self._c.execute(
             insert(t.sessions).values(
@@ -260,6 +261,7 @@ class SqlSessions(Repo):
                 csrf_token=csrf_token,
                 created_at=now,
                 expires_at=expires_at,
+                user_agent=user_agent,
             )
         )
 

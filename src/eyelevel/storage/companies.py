@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import func, insert, or_, select, update
 
 from eyelevel.core.entities import (
     Agent,
@@ -94,6 +95,12 @@ class SqlCompanies(Repo):
             now,
             reply_within_minutes,
         )
+
+    async def update_profile(self, company_id: CompanyId, values: dict[str, Any]) -> None:
+        if values:
+            await self._c.execute(
+                update(t.companies).where(t.companies.c.id == company_id).values(**values)
+            )
 
     async def create_team(self, company_id: CompanyId, name: str, now: datetime) -> Team:
         tid = await self._insert_id(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
 
 from eyelevel.core.entities import (
     Conversation,
@@ -24,13 +25,14 @@ from eyelevel.core.ids import (
     MessageId,
     TeamId,
 )
-from eyelevel.core.ports import ConversationFilter
+from eyelevel.core.ports import ConversationFilter, ListPhase, ListPosition, ListSort
 from eyelevel.storage import schema as t
 from eyelevel.storage.rows import (
     Repo,
     conversation_from,
     message_from,
 )
+from eyelevel.storage.search import index_message_txn
 
 # Statements on the hot path (sending a message, the hub's reads) are built once, with bound
 # parameters: building a statement per call and computing its cache key costs SQLAlchemy more
@@ -48,12 +50,14 @@ _message_by_client_id = select(t.messages).where(
 
 
 @cache
-def _advance_seq(status_changed: bool, activity: bool) -> Any:
+def _advance_seq(status_changed: bool, activity: bool, waiting_changed: bool) -> Any:
     c = t.conversations.c
     now = bindparam("p_now", type_=c.updated_at.type)
     values: dict[str, Any] = {"last_seq": c.last_seq + 1, "updated_at": now}
     if status_changed:
         values.update(status=bindparam("p_status", type_=c.status.type), snoozed_until=None)
+    if waiting_changed:
+        values.update(waiting_since=bindparam("p_waiting", type_=c.waiting_since.type))
     if activity:
         values.update(last_activity_at=now, last_message_at=now)
     return (
@@ -113,13 +117,23 @@ class SqlConversations(Repo):
         )
 
     async def advance_seq(
-        self, conversation: Conversation, *, status: Status, now: datetime, activity: bool
+        self,
+        conversation: Conversation,
+        *,
+        status: Status,
+        now: datetime,
+        activity: bool,
+        waiting_since: datetime | None,
     ) -> int:
         changed = status != conversation.status
+        waiting_changed = waiting_since != conversation.waiting_since
         params: dict[str, Any] = {"p_id": conversation.id, "p_now": now}
         if changed:
             params["p_status"] = status.value
-        row = (await self._c.execute(_advance_seq(changed, activity), params)).one()
+        if waiting_changed:
+            params["p_waiting"] = waiting_since
+        stmt = _advance_seq(changed, activity, waiting_changed)
+        row = (await self._c.execute(stmt, params)).one()
         return int(row[0])
 
     async def set_status(
@@ -128,11 +142,18 @@ class SqlConversations(Repo):
         status: Status,
         snoozed_until: datetime | None,
         now: datetime,
+        *,
+        clear_waiting: bool = False,
     ) -> None:
+        values: dict[str, Any] = {
+            "status": status.value,
+            "snoozed_until": snoozed_until,
+            "updated_at": now,
+        }
+        if clear_waiting:
+            values["waiting_since"] = None
         await self._c.execute(
-            update(t.conversations)
-            .where(t.conversations.c.id == conversation_id)
-            .values(status=status.value, snoozed_until=snoozed_until, updated_at=now)
+            update(t.conversations).where(t.conversations.c.id == conversation_id).values(values)
         )
 
     async def set_owner(
@@ -148,28 +169,143 @@ class SqlConversations(Repo):
             .values(owner_agent_id=agent_id, owner_team_id=team_id, updated_at=now)
         )
 
-    async def listing(self, flt: ConversationFilter) -> list[Conversation]:
+    async def listing(self, flt: ConversationFilter) -> list[tuple[Conversation, ListPosition]]:
+        """One page; sort=waiting reads the waiting stretch, then (when the page is not full)
+        the idle one, each from an index in its order (see the conversations' indexes)."""
+        if flt.mentioning is not None:
+            return await self._mentioned(flt, flt.mentioning)
+        if flt.sort == ListSort.NEWEST:
+            return await self._stretch(flt, ListPhase.ACTIVITY, flt.limit)
+        if flt.after is not None and flt.after.phase == ListPhase.IDLE:
+            return await self._stretch(flt, ListPhase.IDLE, flt.limit)
+        rows = await self._stretch(flt, ListPhase.WAITING, flt.limit)
+        if len(rows) < flt.limit:
+            rest = replace(flt, after=None)
+            rows += await self._stretch(rest, ListPhase.IDLE, flt.limit - len(rows))
+        return rows
+
+    async def _stretch(
+        self, flt: ConversationFilter, phase: ListPhase, limit: int
+    ) -> list[tuple[Conversation, ListPosition]]:
         c = t.conversations.c
-        stmt = select(t.conversations)
-        if flt.customer_id is not None:
-            stmt = stmt.where(c.customer_id == flt.customer_id)
+        stmt = select(t.conversations).where(*_filters(flt))
+        pos = flt.after
+        if pos is not None and pos.phase != phase:
+            raise ValueError(f"a {pos.phase} position in a {phase} stretch")
+        if phase == ListPhase.WAITING:
+            stmt = stmt.where(c.waiting_since.is_not(None))
+            if pos is not None:
+                assert pos.activity is not None
+                stmt = stmt.where(
+                    c.waiting_since >= pos.at,
+                    or_(
+                        c.waiting_since > pos.at,
+                        c.last_activity_at > pos.activity,
+                        and_(c.last_activity_at == pos.activity, c.id > pos.id),
+                    ),
+                )
+            stmt = stmt.order_by(c.waiting_since, c.last_activity_at, c.id)
+        else:
+            if phase == ListPhase.IDLE:
+                stmt = stmt.where(c.waiting_since.is_(None))
+            if pos is not None:
+                stmt = stmt.where(
+                    c.last_activity_at <= pos.at,
+                    or_(c.last_activity_at < pos.at, c.id < pos.id),
+                )
+            stmt = stmt.order_by(c.last_activity_at.desc(), c.id.desc())
+        rows = [conversation_from(r) for r in await self._all(stmt.limit(limit))]
+        return [(conv, _position(conv, phase)) for conv in rows]
+
+    async def _mentioned(
+        self, flt: ConversationFilter, agent_id: AgentId
+    ) -> list[tuple[Conversation, ListPosition]]:
+        """Newest mention first. The agent's mentions are grouped by conversation from a
+        covering index (``ix_mentions_company_agent_conversation``) and taken newest first a
+        batch at a time; only a batch's conversations are read (and filtered)."""
+        m = t.mentions.c
+        newest = func.max(m.created_at)
+        groups = select(m.conversation_id, newest.label("mentioned_at")).where(
+            m.agent_id == agent_id
+        )
         if flt.company_ids is not None:
-            stmt = stmt.where(c.company_id.in_(sorted(flt.company_ids)))
-        if flt.status is not None:
-            stmt = stmt.where(c.status == flt.status.value)
-        if flt.owner_agent_id is not None:
-            stmt = stmt.where(c.owner_agent_id == flt.owner_agent_id)
-        if flt.owner_team_id is not None:
-            stmt = stmt.where(c.owner_team_id == flt.owner_team_id)
-        if flt.unassigned:
-            stmt = stmt.where(c.owner_agent_id.is_(None))
-        if flt.before is not None:
-            at, last_id = flt.before
-            stmt = stmt.where(
-                or_(c.last_activity_at < at, and_(c.last_activity_at == at, c.id < last_id))
+            groups = groups.where(_in(m.company_id, flt.company_ids))
+        groups = groups.group_by(m.company_id, m.conversation_id).order_by(
+            newest.desc(), m.conversation_id.desc()
+        )
+        filters = _filters(replace(flt, company_ids=None))
+        batch = max(flt.limit * 4, 100) if filters else flt.limit
+        if flt.company_ids is not None:
+            # the batch is read by primary key: a plain company_id term would lure SQLite's
+            # planner onto a company index (a scan of the company) instead
+            filters.append(_in(t.conversations.c.company_id + 0, flt.company_ids))
+        pos = flt.after
+        out: list[tuple[Conversation, ListPosition]] = []
+        while len(out) < flt.limit:
+            stmt = groups
+            if pos is not None:
+                if pos.phase != ListPhase.MENTION:
+                    raise ValueError(f"a {pos.phase} position in a list of mentions")
+                stmt = stmt.having(
+                    or_(newest < pos.at, and_(newest == pos.at, m.conversation_id < pos.id))
+                )
+            found = await self._all(stmt.limit(batch))
+            if not found:
+                break
+            ids = [r.conversation_id for r in found]
+            rows = await self._all(
+                select(t.conversations).where(t.conversations.c.id.in_(ids), *filters)
             )
-        stmt = stmt.order_by(c.last_activity_at.desc(), c.id.desc()).limit(flt.limit)
-        return [conversation_from(r) for r in await self._all(stmt)]
+            matching = {r.id: conversation_from(r) for r in rows}
+            for r in found:
+                conv = matching.get(r.conversation_id)
+                if conv is not None and len(out) < flt.limit:
+                    out.append((conv, ListPosition(ListPhase.MENTION, r.mentioned_at, conv.id)))
+            if len(found) < batch:
+                break
+            pos = ListPosition(ListPhase.MENTION, found[-1].mentioned_at, found[-1].conversation_id)
+        return out
+
+
+def _in(column: Any, ids: frozenset[CompanyId]) -> Any:
+    """``=`` for one company (the usual case), so the planner sees an equality prefix."""
+    if len(ids) == 1:
+        return column == next(iter(ids))
+    return column.in_(sorted(ids))
+
+
+def _filters(flt: ConversationFilter) -> list[Any]:
+    c = t.conversations.c
+    out: list[Any] = []
+    if flt.customer_id is not None:
+        out.append(c.customer_id == flt.customer_id)
+    if flt.company_ids is not None:
+        out.append(_in(c.company_id, flt.company_ids))
+    if flt.status is not None:
+        out.append(c.status == flt.status.value)
+    if flt.owner_agent_id is not None:
+        out.append(c.owner_agent_id == flt.owner_agent_id)
+    if flt.owner_team_id is not None:
+        out.append(c.owner_team_id == flt.owner_team_id)
+    if flt.unassigned:
+        out.append(c.owner_agent_id.is_(None))
+    if flt.label_id is not None:
+        cl = t.conversation_labels.c
+        out.append(
+            exists().where(
+                cl.company_id == c.company_id,
+                cl.conversation_id == c.id,
+                cl.label_id == flt.label_id,
+            )
+        )
+    return out
+
+
+def _position(conv: Conversation, phase: ListPhase) -> ListPosition:
+    if phase == ListPhase.WAITING:
+        assert conv.waiting_since is not None
+        return ListPosition(phase, conv.waiting_since, conv.id, conv.last_activity_at)
+    return ListPosition(phase, conv.last_activity_at, conv.id)
 
 
 class SqlMessages(Repo):
@@ -229,6 +365,8 @@ class SqlMessages(Repo):
                 "created_at": now,
             },
         )
+        if self._c.dialect.name == "sqlite":  # PostgreSQL's index is a generated column
+            await index_message_txn(self._c, message_id=mid, body=body)
         return Message(
             MessageId(mid),
             conversation.company_id,

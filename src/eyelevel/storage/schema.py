@@ -179,6 +179,50 @@ conversations = Table(
     Index("ix_conversations_company_activity", "company_id", "last_activity_at", "id"),
     Index("ix_conversations_company_status", "company_id", "status", "last_activity_at"),
     Index("ix_conversations_customer_activity", "customer_id", "last_activity_at", "id"),
+    # the inbox views, each read in its sort order (sort=waiting: waiting_since IS NULL, the
+    # tail, continues newest activity first in the same index); they also serve the counts
+    Index(
+        "ix_conversations_company_status_waiting",
+        "company_id",
+        "status",
+        "waiting_since",
+        "last_activity_at",
+        "id",
+    ),
+    Index(
+        "ix_conversations_company_status_agent",
+        "company_id",
+        "status",
+        "owner_agent_id",
+        "last_activity_at",
+        "id",
+    ),
+    Index(
+        "ix_conversations_company_status_agent_waiting",
+        "company_id",
+        "status",
+        "owner_agent_id",
+        "waiting_since",
+        "last_activity_at",
+        "id",
+    ),
+    Index(
+        "ix_conversations_company_status_team",
+        "company_id",
+        "status",
+        "owner_team_id",
+        "last_activity_at",
+        "id",
+    ),
+    Index(
+        "ix_conversations_company_status_team_waiting",
+        "company_id",
+        "status",
+        "owner_team_id",
+        "waiting_since",
+        "last_activity_at",
+        "id",
+    ),
 )
 
 messages = Table(
@@ -277,6 +321,14 @@ mentions = Table(
     Column("conversation_id", Id, ForeignKey("conversations.id"), nullable=False),
     Column("created_at", TS, nullable=False),
     Index("ix_mentions_company_agent", "company_id", "agent_id", "created_at"),
+    # the Mentions view and count: an agent's mentions grouped by conversation, covering
+    Index(
+        "ix_mentions_company_agent_conversation",
+        "company_id",
+        "agent_id",
+        "conversation_id",
+        "created_at",
+    ),
 )
 
 labels = Table(

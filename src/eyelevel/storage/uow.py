@@ -11,11 +11,17 @@ from eyelevel.core.entities import (
     NewEvent,
 )
 from eyelevel.storage.accounts import SqlAccounts, SqlSessions, SqlTokens
+from eyelevel.storage.agent_security import SqlAgentSecurity
 from eyelevel.storage.attachments import SqlAttachments
 from eyelevel.storage.audit import SqlAudit
+from eyelevel.storage.canned import SqlCanned
 from eyelevel.storage.companies import SqlCompanies
 from eyelevel.storage.conversations import SqlConversations, SqlMessages
+from eyelevel.storage.inbox import SqlInbox
+from eyelevel.storage.labels import SqlLabels
+from eyelevel.storage.search import SqlSearch
 from eyelevel.storage.stream import SqlEvents, SqlJobs
+from eyelevel.storage.teams import SqlTeams
 
 
 class SqlUnitOfWork:
@@ -30,8 +36,14 @@ class SqlUnitOfWork:
         self.audit = SqlAudit(conn)
         self.events = SqlEvents(conn, postgres)
         self.tokens = SqlTokens(conn)
+        self.search = SqlSearch(conn)
         self.sessions = SqlSessions(conn)
         self.jobs = SqlJobs(conn)
+        self.security = SqlAgentSecurity(conn)
+        self.inbox = SqlInbox(conn)
+        self.teams = SqlTeams(conn)
+        self.labels = SqlLabels(conn)
+        self.canned = SqlCanned(conn)
         self.emitted: list[Event] = []
         self._writable = writable
 

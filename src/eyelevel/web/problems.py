@@ -44,6 +44,14 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.INTERNAL: 500,
     ErrorCode.ATTACHMENT_TOO_LARGE: 413,
     ErrorCode.INVALID_FILE: 422,
+    ErrorCode.INVALID_MENTION: 422,
+    ErrorCode.SECOND_FACTOR_REQUIRED: 401,
+    ErrorCode.INVALID_SECOND_FACTOR: 401,
+    ErrorCode.LAST_ADMIN: 409,
+    ErrorCode.LABEL_TAKEN: 409,
+    ErrorCode.INVALID_LABEL: 422,
+    ErrorCode.TEAM_TAKEN: 409,
+    ErrorCode.TEAM_IN_USE: 409,
 }
 TITLES = {code: code.value.replace("_", " ").capitalize() for code in ErrorCode}
 _HTTP_CODES = {

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,6 +16,7 @@ from eyelevel.core.entities import (
     ApiToken,
     Company,
     Conversation,
+    Customer,
     Message,
     ReadMarker,
     Role,
@@ -48,6 +50,11 @@ class LoginIn(In):
     kind: Literal["customer", "agent"]
     email: str = Field(max_length=254)
     password: str = Field(max_length=256)
+    otp: str | None = Field(
+        default=None,
+        max_length=64,
+        description="an agent's second factor: a 6-digit TOTP code or a recovery code",
+    )
 
 
 class VerifyIn(In):
@@ -94,6 +101,11 @@ class SendIn(In):
         description="idempotency key, unique per conversation; a repeat returns the stored message",
     )
     note: bool = Field(default=False, description="a private note (company principals only)")
+    mentions: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(
+        default_factory=list,
+        max_length=20,
+        description="agent ids a private note mentions (active agents of the company)",
+    )
 
 
 class AssignIn(In):
@@ -113,6 +125,11 @@ class ReadIn(In):
 # -- responses -------------------------------------------------------------------------------
 
 
+class HolidayOut(Out):
+    date: str = Field(description="YYYY-MM-DD, in the company's time zone")
+    name: str
+
+
 class CompanyOut(Out):
     slug: str
     name: str
@@ -122,9 +139,14 @@ class CompanyOut(Out):
     business_hours: dict[str, list[list[str]]] = Field(
         description='weekday ("mon".."sun") → opening intervals ["HH:MM", "HH:MM"], local time'
     )
-    open_now: bool = Field(description="open at the time of the response, in its time zone")
+    open_now: bool = Field(
+        description="open at the time of the response, in its time zone (never on a holiday)"
+    )
     reply_within_minutes: int | None = Field(
         description="the response-time promise; null when the company made none"
+    )
+    holidays: list[HolidayOut] = Field(
+        default_factory=list, description="days closed all day, ascending by date"
     )
 
     @classmethod
@@ -136,8 +158,9 @@ class CompanyOut(Out):
             phone=c.phone,
             timezone=c.timezone,
             business_hours=c.business_hours,
-            open_now=is_open(c.business_hours, c.timezone, now),
+            open_now=is_open(c.business_hours, c.timezone, now, c.holidays),
             reply_within_minutes=c.reply_within_minutes,
+            holidays=[HolidayOut(date=h["date"], name=h["name"]) for h in c.holidays],
         )
 
 
@@ -173,6 +196,9 @@ class MessageOut(Out):
     client_id: str | None
     created_at: datetime
     attachments: list[AttachmentOut] = Field(default_factory=list)
+    mentions: list[int] = Field(
+        default_factory=list, description="agent ids a private note mentions ([] otherwise)"
+    )
 
     @classmethod
     def of(cls, m: Message) -> MessageOut:
@@ -182,6 +208,12 @@ class MessageOut(Out):
 class OwnerOut(Out):
     type: Literal["agent", "team"]
     id: int
+
+
+class CustomerRefOut(Out):
+    id: int
+    name: str
+    email: str | None = Field(description="null for a website visitor without an account")
 
 
 class ConversationOut(Out):
@@ -205,6 +237,18 @@ class ConversationOut(Out):
     unread: int = Field(
         default=0, description="messages from the other side after the caller's read marker"
     )
+    waiting_since: datetime | None = Field(
+        default=None,
+        description="company members: since when the customer waits for an answer (their "
+        "oldest unanswered message); null when nobody waits, and always for customers",
+    )
+    customer: CustomerRefOut | None = Field(
+        default=None, description="company members, in lists and GET /conversations/{id}"
+    )
+    labels: list[int] | None = Field(
+        default=None,
+        description="label ids; company members, in lists and GET /conversations/{id}",
+    )
 
     @classmethod
     def of(
@@ -216,8 +260,11 @@ class ConversationOut(Out):
         internals: bool,
         company: Company | None = None,
         unread: int = 0,
+        customer: Customer | None = None,
+        labels: Sequence[int] | None = None,
     ) -> ConversationOut:
-        """``internals``: the caller may see who owns it (company members, not customers)."""
+        """``internals``: the caller may see who owns it, since when the customer waits, the
+        customer and the labels (company members, not customers)."""
         read: dict[str, int] = {}
         for m in markers or []:
             side = "customer" if m.reader == "customer" else "company"
@@ -234,6 +281,23 @@ class ConversationOut(Out):
                 ),
                 "unread": unread,
                 **({} if internals else {"owner": None}),
+                **(
+                    {
+                        "waiting_since": c.waiting_since,
+                        "customer": (
+                            {
+                                "id": customer.id,
+                                "name": customer.display_name,
+                                "email": customer.email,
+                            }
+                            if customer
+                            else None
+                        ),
+                        "labels": list(labels) if labels is not None else None,
+                    }
+                    if internals
+                    else {}
+                ),
             }
         )
 
@@ -272,6 +336,13 @@ class ClaimedOut(BearerSessionOut):
     )
 
 
+class MembershipOut(Out):
+    company_id: int
+    slug: str
+    name: str
+    role: Role
+
+
 class MeOut(Out):
     kind: Literal["customer", "agent", "token"]
     id: int
@@ -280,6 +351,9 @@ class MeOut(Out):
     anonymous: bool | None = Field(default=None, description="a visitor without an account")
     companies: dict[str, str] = Field(
         default_factory=dict, description="company id → role (agents and tokens)"
+    )
+    memberships: list[MembershipOut] = Field(
+        default_factory=list, description="the companies of an agent or token, with slug and role"
     )
 
 
@@ -323,6 +397,7 @@ class AgentOut(Out):
     name: str
     role: Role
     active: bool
+    presence: Literal["online", "away", "offline"] = "offline"
 
 
 class StaffOut(Out):

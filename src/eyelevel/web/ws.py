@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import structlog
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.websockets import WebSocketState
 
-from eyelevel.core import queries
+from eyelevel.core import queries, secrets
 from eyelevel.core.actions import messages as msg_actions
 from eyelevel.core.entities import MAX_BODY_CHARS, MAX_CLIENT_ID_CHARS
 from eyelevel.core.errors import DomainError, ErrorCode
@@ -52,6 +52,9 @@ class SendFrame(_Frame):
     body: str = Field(max_length=MAX_BODY_CHARS + 1000)
     client_id: str | None = Field(default=None, max_length=MAX_CLIENT_ID_CHARS + 100)
     note: bool = False
+    mentions: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(
+        default_factory=list, max_length=20
+    )
 
 
 class TypingFrame(_Frame):
@@ -145,13 +148,19 @@ async def socket(websocket: WebSocket) -> None:
             return
         since = int(since_raw)
     await websocket.accept(subprotocol=subprotocol)
-    await _serve(websocket, svc, caller.principal, since)
+    session_hash = secrets.token_hash(caller.session_token) if caller.session_token else None
+    await _serve(websocket, svc, caller.principal, since, session_hash)
 
 
 async def _serve(
-    websocket: WebSocket, svc: Services, principal: Principal, since: int | None
+    websocket: WebSocket,
+    svc: Services,
+    principal: Principal,
+    since: int | None,
+    session_hash: str | None = None,
 ) -> None:
-    sub = svc.hub.attach(principal)
+    # the session is kept so that ending it (or deactivating the agent) closes this socket
+    sub = svc.hub.attach(principal, session_hash)
     svc.metrics.sockets.inc()
     writer = asyncio.create_task(_write(websocket, sub))
     heartbeat = asyncio.create_task(_heartbeat(sub, svc.heartbeat_seconds))
@@ -199,6 +208,9 @@ async def _catch_up(
 async def _write(websocket: WebSocket, sub: Subscriber) -> None:
     while True:
         text = await sub.frames.get()
+        if text is None and sub.revoked:
+            await websocket.close(code=CLOSE_UNAUTHENTICATED)
+            return
         if text is None:
             await websocket.send_text(_dump({"type": "resync_required", "pos": None}))
             await websocket.close(code=CLOSE_RESYNC)
@@ -261,6 +273,7 @@ async def _apply(svc: Services, principal: Principal, f: _Frame) -> str | None:
                 body=f.body,
                 client_id=f.client_id,
                 note=f.note,
+                mentions=f.mentions,
             )
             if sent.created:
                 svc.metrics.messages.labels(kind=sent.message.kind.value).inc()

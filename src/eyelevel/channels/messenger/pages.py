@@ -18,10 +18,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markupsafe import Markup
 
 from eyelevel.channels.messenger import icons
-from eyelevel.channels.messenger.assets import Assets
 from eyelevel.core import queries
 from eyelevel.core.entities import MAX_ATTACHMENT_BYTES, MAX_BODY_CHARS
 from eyelevel.core.errors import DomainError
+from eyelevel.web.assets import Assets
 from eyelevel.web.i18n import (
     LANGUAGES,
     Translator,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from eyelevel.core import secrets
+from eyelevel.core.actions import second_factor
 from eyelevel.core.actions.access import access_company_txn
 from eyelevel.core.entities import Agent, Company, Customer, Role
 from eyelevel.core.errors import DomainError, ErrorCode
@@ -26,7 +27,13 @@ INVITE_LIFETIME = timedelta(days=7)
 MIN_PASSWORD = 10
 MAX_PASSWORD = 256
 MAX_NAME = 100
+MAX_USER_AGENT = 200
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+
+
+def user_agent_of(header: str) -> str:
+    """What a session keeps of the browser's ``User-Agent``: printable text, 200 characters."""
+    return "".join(ch for ch in header if ch.isprintable())[:MAX_USER_AGENT]
 
 
 def check_email(email: str) -> str:
@@ -73,6 +80,7 @@ async def session_txn(
     kind: str,
     principal_id: int,
     lifetime: timedelta = SESSION_LIFETIME,
+    user_agent: str = "",
 ) -> NewSession:
     token = secrets.new_token(SESSION_PREFIX)
     csrf = _secrets.token_urlsafe(24)
@@ -85,6 +93,7 @@ async def session_txn(
         csrf_token=csrf,
         now=now,
         expires_at=expires,
+        user_agent=user_agent_of(user_agent),
     )
     return NewSession(token, csrf, expires)
 
@@ -152,15 +161,31 @@ async def check_verify_email(ctx: Context, token: str) -> CustomerId:
     return await ctx.db.write("verify_email", txn)
 
 
-async def check_login(ctx: Context, *, kind: str, email: str, password: str) -> NewSession:
-    """Sign in a customer or an agent. Wrong email and wrong password look the same."""
+async def check_login(
+    ctx: Context,
+    *,
+    kind: str,
+    email: str,
+    password: str,
+    otp: str | None = None,
+    user_agent: str = "",
+) -> NewSession:
+    """Sign in a customer or an agent. Wrong email and wrong password look the same.
+
+    An agent with a second factor also needs ``otp`` (a TOTP code or a recovery code); that it
+    is needed is told only to someone who knows the password.
+    """
     email = email.strip().lower()
 
     async def find(uow: UnitOfWork) -> Customer | Agent | None:
         if kind == "customer":
             return await uow.accounts.get_customer_by_email(email)
         agent = await uow.accounts.get_agent_by_email(email)
-        return agent if agent is not None and agent.active else None
+        if agent is None or not agent.active:
+            return None
+        # deactivated in every company: signing in would open nothing
+        memberships = await uow.accounts.memberships_of(agent.id)
+        return agent if any(m.active for m in memberships) else None
 
     account = await ctx.db.read(find)
     if account is None:
@@ -170,7 +195,9 @@ async def check_login(ctx: Context, *, kind: str, email: str, password: str) -> 
         raise DomainError(ErrorCode.INVALID_CREDENTIALS, "email or password is wrong")
 
     async def txn(uow: UnitOfWork) -> NewSession:
-        return await session_txn(uow, ctx, kind, account.id)
+        if isinstance(account, Agent):
+            await second_factor.check_second_factor_txn(uow, ctx, account.id, otp)
+        return await session_txn(uow, ctx, kind, account.id, user_agent=user_agent)
 
     return await ctx.db.write("login", txn)
 

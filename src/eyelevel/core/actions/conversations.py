@@ -18,10 +18,12 @@ from eyelevel.core.entities import (
     Status,
 )
 from eyelevel.core.errors import DomainError, ErrorCode, not_found
-from eyelevel.core.events import EventType, conversation_data, owner_data, status_changed
+from eyelevel.core.events import EventType, conversation_data, iso, owner_data, status_changed
 from eyelevel.core.ids import AgentId, ConversationId, TeamId
 from eyelevel.core.ports import Context, UnitOfWork
 from eyelevel.core.principals import CustomerPrincipal, Principal
+
+WAKE_SNOOZED = "wake_snoozed"  # the job kind; payload {"conversation_id", "snoozed_until"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,10 +210,51 @@ async def check_change_status(
         if conversation.status == status and conversation.snoozed_until == snoozed_until:
             return conversation
         now = ctx.clock.now()
-        await uow.conversations.set_status(conversation.id, status, snoozed_until, now)
+        # nobody waits for an answer in a resolved conversation; a new customer message
+        # reopens it and starts the wait again
+        await uow.conversations.set_status(
+            conversation.id,
+            status,
+            snoozed_until,
+            now,
+            clear_waiting=status == Status.RESOLVED,
+        )
+        if snoozed_until is not None:
+            # durable: the wake-up is in the same transaction as the snooze
+            await uow.jobs.enqueue(
+                WAKE_SNOOZED,
+                {"conversation_id": conversation.id, "snoozed_until": iso(snoozed_until)},
+                snoozed_until,
+            )
         updated = await uow.conversations.get(conversation.id)
         assert updated is not None
         await uow.emit(status_changed(conversation, status, snoozed_until), now)
         return updated
 
     return await ctx.db.write("change_status", txn)
+
+
+async def check_wake_snoozed(
+    ctx: Context, conversation_id: ConversationId, snoozed_until: datetime
+) -> bool:
+    """The ``wake_snoozed`` job: reopen a conversation whose snooze ran out.
+
+    Only when it is still snoozed until that very time: a later snooze has its own job, and a
+    conversation reopened (by hand or by the customer writing) stays as it is. Returns True
+    when it reopened.
+    """
+
+    async def txn(uow: UnitOfWork) -> bool:
+        conversation = await uow.conversations.get_for_update(conversation_id)
+        if (
+            conversation is None
+            or conversation.status != Status.SNOOZED
+            or conversation.snoozed_until != snoozed_until
+        ):
+            return False
+        now = ctx.clock.now()
+        await uow.conversations.set_status(conversation.id, Status.OPEN, None, now)
+        await uow.emit(status_changed(conversation, Status.OPEN, None), now)
+        return True
+
+    return await ctx.db.write("wake_snoozed", txn)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from eyelevel.core.actions.access import access_conversation_txn
 from eyelevel.core.entities import (
@@ -19,7 +20,7 @@ from eyelevel.core.entities import (
 )
 from eyelevel.core.errors import DomainError, ErrorCode
 from eyelevel.core.events import EventType, message_data, status_changed
-from eyelevel.core.ids import ConversationId, EventPos
+from eyelevel.core.ids import AgentId, ConversationId, EventPos
 from eyelevel.core.ports import Context, StoredFile, UnitOfWork
 from eyelevel.core.principals import (
     AgentPrincipal,
@@ -29,6 +30,7 @@ from eyelevel.core.principals import (
 )
 
 _CLIENT_ID = re.compile(rf"^[A-Za-z0-9_.:\-]{{1,{MAX_CLIENT_ID_CHARS}}}$")
+MAX_MENTIONS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,24 @@ def check_client_id(client_id: str | None) -> str | None:
     return client_id
 
 
+def check_mentions(mentions: Sequence[int], kind: MessageKind) -> tuple[AgentId, ...]:
+    """The mentioned agents, ascending and without repeats; only private notes mention."""
+    if not mentions:
+        return ()
+    if kind != MessageKind.NOTE:
+        raise DomainError(
+            ErrorCode.VALIDATION, "only private notes can mention agents", field="mentions"
+        )
+    unique = sorted(set(mentions))
+    if len(unique) > MAX_MENTIONS:
+        raise DomainError(
+            ErrorCode.VALIDATION,
+            f"a note mentions at most {MAX_MENTIONS} agents",
+            field="mentions",
+        )
+    return tuple(AgentId(a) for a in unique)
+
+
 def kind_and_author(
     principal: Principal, *, note: bool
 ) -> tuple[MessageKind, str, int | None, int | None]:
@@ -85,8 +105,10 @@ async def check_send_message(
     body: str,
     client_id: str | None,
     note: bool = False,
+    mentions: Sequence[int] = (),
 ) -> Sent:
-    """Validate and send a message (or, for company principals, a private note).
+    """Validate and send a message (or, for company principals, a private note that may
+    mention colleagues: active agents of the conversation's company).
 
     Idempotent by ``client_id``: a repeat with the same body returns the stored message; a
     repeat with a different body is refused with ``idempotency_conflict``.
@@ -94,6 +116,7 @@ async def check_send_message(
     check_body(body)
     check_client_id(client_id)
     kind, author_name, agent_id, customer_id = kind_and_author(principal, note=note)
+    mentioned = check_mentions(mentions, kind)
 
     async def txn(uow: UnitOfWork) -> Sent:
         conversation = await access_conversation_txn(
@@ -109,6 +132,7 @@ async def check_send_message(
             author_name=author_name,
             author_agent_id=agent_id,
             author_customer_id=customer_id,
+            mentions=mentioned,
         )
 
     return await ctx.db.write("send_message", txn)
@@ -126,17 +150,25 @@ async def do_send_message_txn(
     author_agent_id: int | None,
     author_customer_id: int | None,
     files: Sequence[StoredFile] = (),
+    mentions: tuple[AgentId, ...] = (),
 ) -> Sent:
     """Append a message (with the files already stored for it) to a locked conversation and
-    emit its events."""
+    emit its events.
+
+    ``mentions`` (checked by :func:`check_mentions`) must be active agents of the company.
+    The message also moves ``waiting_since`` (see :func:`waiting_since_after`), in the same
+    statement that takes its seq.
+    """
     if client_id is not None:
         existing = await uow.messages.get_by_client_id(conversation, client_id)
         if existing is not None:
             existing = (await with_attachments_txn(uow, [existing]))[0]
+            existing = (await with_mentions_txn(uow, [existing]))[0]
             if (
                 existing.body != body
                 or existing.kind != kind
                 or len(existing.attachments) != len(files)
+                or existing.mentions != mentions
             ):
                 raise DomainError(
                     ErrorCode.IDEMPOTENCY_CONFLICT,
@@ -144,12 +176,22 @@ async def do_send_message_txn(
                     field="client_id",
                 )
             return Sent(existing, created=False)
+    if mentions:
+        known = await uow.inbox.active_agents(conversation.company_id, mentions)
+        if len(known) != len(mentions):
+            raise DomainError(
+                ErrorCode.INVALID_MENTION, "no such agent in this company", field="mentions"
+            )
     now = ctx.clock.now()
     status = conversation.status
     if kind == MessageKind.CUSTOMER and status != Status.OPEN:
         status = Status.OPEN  # a customer writing again reopens the conversation
     seq = await uow.conversations.advance_seq(
-        conversation, status=status, now=now, activity=kind != MessageKind.NOTE
+        conversation,
+        status=status,
+        now=now,
+        activity=kind != MessageKind.NOTE,
+        waiting_since=waiting_since_after(conversation.waiting_since, kind, now),
     )
     message = await uow.messages.insert(
         conversation=conversation,
@@ -165,6 +207,9 @@ async def do_send_message_txn(
     if files:
         stored = [await uow.attachments.insert(message, f, now) for f in files]
         message = replace(message, attachments=tuple(stored))
+    if mentions:
+        await uow.inbox.add_mentions(message, mentions, now)
+        message = replace(message, mentions=mentions)
     customer_audience = None if kind == MessageKind.NOTE else conversation.customer_id
     await uow.emit(
         NewEvent(
@@ -181,10 +226,30 @@ async def do_send_message_txn(
     return Sent(message, created=True)
 
 
+def waiting_since_after(
+    waiting_since: datetime | None, kind: MessageKind, now: datetime
+) -> datetime | None:
+    """Since when the customer waits, after a message of ``kind``: from their oldest message
+    nobody answered; an answer from the company (an agent or an integration) ends the wait,
+    a private note or a system message does not."""
+    if kind == MessageKind.CUSTOMER:
+        return waiting_since or now
+    if kind in (MessageKind.AGENT, MessageKind.BOT):
+        return None
+    return waiting_since
+
+
 async def with_attachments_txn(uow: UnitOfWork, messages: Sequence[Message]) -> list[Message]:
     """The messages with their attachments filled in (one query for all of them)."""
     found = await uow.attachments.of_messages(messages)
     return [replace(m, attachments=found[m.id]) if m.id in found else m for m in messages]
+
+
+async def with_mentions_txn(uow: UnitOfWork, messages: Sequence[Message]) -> list[Message]:
+    """The messages with the agents their notes mention (a query only when there are notes)."""
+    notes = [m for m in messages if m.kind == MessageKind.NOTE]
+    found = await uow.inbox.mentions_of(notes) if notes else {}
+    return [replace(m, mentions=found[m.id]) if m.id in found else m for m in messages]
 
 
 def reader_key(principal: Principal) -> str:

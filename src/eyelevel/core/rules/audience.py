@@ -8,12 +8,17 @@ customer; a private note is appended without a customer and so never reaches one
 from __future__ import annotations
 
 from eyelevel.core.entities import Event
+from eyelevel.core.events import EventType
 from eyelevel.core.principals import (
     AgentPrincipal,
     CustomerPrincipal,
     Principal,
     TokenPrincipal,
 )
+
+# about the company's staff or its internal sorting of work (labels): no customer receives
+# these, whatever else the event names
+STAFF_ONLY = frozenset({EventType.AGENT_PRESENCE, EventType.CONVERSATION_LABELS_CHANGED})
 
 
 def sees_internals(principal: Principal) -> bool:
@@ -24,7 +29,11 @@ def sees_internals(principal: Principal) -> bool:
 def may_receive(principal: Principal, event: Event) -> bool:
     match principal:
         case CustomerPrincipal(customer_id=customer_id):
-            return event.customer_id is not None and event.customer_id == customer_id
+            return (
+                event.customer_id is not None
+                and event.customer_id == customer_id
+                and event.type not in STAFF_ONLY
+            )
         case AgentPrincipal(roles=roles):
             return event.company_id in roles
         case TokenPrincipal(company_id=company_id):

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from eyelevel.storage.schema import metadata
+from eyelevel.storage.search import include_name
 
 config = context.config
 
@@ -20,6 +21,7 @@ def _run(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,  # the search index is engine-specific (migration 0004)
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
+from eyelevel.core import queries
 from eyelevel.core.actions import accounts, visitors
-from eyelevel.core.principals import AgentPrincipal, CustomerPrincipal, TokenPrincipal
+from eyelevel.core.principals import AgentPrincipal, CustomerPrincipal, TokenPrincipal, role_in
 from eyelevel.web.auth import (
     CurrentCaller,
     CurrentPrincipal,
@@ -21,6 +22,7 @@ from eyelevel.web.schemas import (
     ClaimedOut,
     ClaimIn,
     LoginIn,
+    MembershipOut,
     MeOut,
     SessionOut,
     SignupIn,
@@ -52,9 +54,16 @@ async def verify(body: VerifyIn, svc: Svc) -> None:
 
 
 @router.post("/login", summary="Sign in (customer or agent)")
-async def login(body: LoginIn, svc: Svc, response: Response) -> SessionOut:
+async def login(body: LoginIn, svc: Svc, request: Request, response: Response) -> SessionOut:
+    """An agent with a second factor sends ``otp`` too: without it the answer is
+    ``401 second_factor_required``, with a wrong or used one ``401 invalid_second_factor``."""
     session = await accounts.check_login(
-        svc.ctx, kind=body.kind, email=body.email, password=body.password
+        svc.ctx,
+        kind=body.kind,
+        email=body.email,
+        password=body.password,
+        otp=body.otp,
+        user_agent=request.headers.get("user-agent", ""),
     )
     set_session_cookies(response, session, secure=svc.secure_cookies)
     return SessionOut(kind=body.kind, csrf_token=session.csrf_token, expires_at=session.expires_at)
@@ -112,7 +121,12 @@ async def accept_invitation(body: AcceptInviteIn, svc: Svc, response: Response) 
 
 
 @router.get("/me", summary="Who am I")
-async def me(principal: CurrentPrincipal) -> MeOut:
+async def me(principal: CurrentPrincipal, svc: Svc) -> MeOut:
+    memberships = [
+        MembershipOut(company_id=c.id, slug=c.slug, name=c.name, role=role)
+        for c in await queries.member_companies(svc.ctx, principal)
+        if (role := role_in(principal, c.id)) is not None
+    ]
     match principal:
         case CustomerPrincipal():
             return MeOut(
@@ -128,6 +142,7 @@ async def me(principal: CurrentPrincipal) -> MeOut:
                 id=principal.agent_id,
                 name=principal.name,
                 companies={str(c): r.value for c, r in principal.roles.items()},
+                memberships=memberships,
             )
         case TokenPrincipal():
             return MeOut(
@@ -135,4 +150,5 @@ async def me(principal: CurrentPrincipal) -> MeOut:
                 id=principal.token_id,
                 name=principal.name,
                 companies={str(principal.company_id): "admin"},
+                memberships=memberships,
             )

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, status
 from eyelevel.core import queries
 from eyelevel.core.actions import accounts, tokens
 from eyelevel.core.ids import TokenId
+from eyelevel.web.api.agent_security import presence_of
 from eyelevel.web.auth import CurrentPrincipal, Svc
 from eyelevel.web.schemas import (
     ERRORS,
@@ -50,7 +51,13 @@ async def staff(slug: Slug, svc: Svc, principal: CurrentPrincipal) -> StaffOut:
             TeamOut(id=t.id, name=t.name, agent_ids=list(team_members.get(t.id, []))) for t in teams
         ],
         agents=[
-            AgentOut(id=a.id, name=a.name, role=m.role, active=m.active and a.active)
+            AgentOut(
+                id=a.id,
+                name=a.name,
+                role=m.role,
+                active=m.active and a.active,
+                presence=presence_of(a),
+            )
             for a, m in members
         ],
     )

@@ -12,11 +12,12 @@ from eyelevel.core.actions import conversations as conv_actions
 from eyelevel.core.actions import messages as msg_actions
 from eyelevel.core.entities import Status
 from eyelevel.core.errors import DomainError, ErrorCode
-from eyelevel.core.ids import AgentId, CompanyId, ConversationId, TeamId
-from eyelevel.core.ports import ConversationFilter
+from eyelevel.core.ids import AgentId, CompanyId, ConversationId, CustomerId, LabelId, TeamId
+from eyelevel.core.ports import ConversationFilter, ListSort
 from eyelevel.core.principals import AgentPrincipal
 from eyelevel.core.rules.audience import sees_internals
 from eyelevel.web.auth import CurrentPrincipal, Svc
+from eyelevel.web.cursors import decode_position, encode_position
 from eyelevel.web.schemas import (
     ERRORS,
     AssignIn,
@@ -30,8 +31,6 @@ from eyelevel.web.schemas import (
     StartConversationIn,
     StartedOut,
     StatusIn,
-    decode_cursor,
-    encode_cursor,
 )
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"], responses=ERRORS)
@@ -39,7 +38,7 @@ ConvId = Annotated[int, Path(ge=1, le=2**62, description="conversation id")]
 Seq = Annotated[int | None, Query(ge=0, le=2**31 - 1)]  # a 32-bit column on PostgreSQL
 
 
-@router.get("", summary="List conversations, newest activity first")
+@router.get("", summary="List conversations (the inbox's views)")
 async def list_conversations(
     svc: Svc,
     principal: CurrentPrincipal,
@@ -50,8 +49,27 @@ async def list_conversations(
         Query(
             max_length=40,
             pattern=r"^(me|unassigned|agent:\d{1,18}|team:\d{1,18})$",
-            description="me | unassigned | agent:<id> | team:<id>",
+            description="me | unassigned | agent:<id> | team:<id> (company members)",
         ),
+    ] = None,
+    sort: Annotated[
+        ListSort,
+        Query(
+            description="newest: newest activity first; waiting (company members): the "
+            "customer waiting longest first, then those nobody waits for, newest first"
+        ),
+    ] = ListSort.NEWEST,
+    mentions: Annotated[
+        bool,
+        Query(
+            description="company members: only conversations with a private note that "
+            "mentions me, newest mention first (whatever the sort)"
+        ),
+    ] = False,
+    label: Annotated[int | None, Query(ge=1, le=2**62, description="a label id")] = None,
+    customer_id: Annotated[
+        int | None,
+        Query(ge=1, le=2**62, description="company members: that customer's conversations"),
     ] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -59,7 +77,10 @@ async def list_conversations(
     flt = ConversationFilter(
         company_ids=frozenset({CompanyId(company_id)}) if company_id else None,
         status=status_,
-        before=decode_cursor(cursor) if cursor else None,
+        customer_id=CustomerId(customer_id) if customer_id else None,
+        label_id=LabelId(label) if label else None,
+        sort=sort,
+        after=decode_position(cursor) if cursor else None,
         limit=limit,
     )
     internals = sees_internals(principal)
@@ -67,6 +88,11 @@ async def list_conversations(
         raise DomainError(
             ErrorCode.VALIDATION, "the owner filter is for company members", field="owner"
         )
+    if mentions:
+        if not isinstance(principal, AgentPrincipal):
+            field = "mentions"
+            raise DomainError(ErrorCode.VALIDATION, "mentions=true is for agents", field=field)
+        flt = replace(flt, mentioning=principal.agent_id)
     if owner == "me":
         if not isinstance(principal, AgentPrincipal):
             raise DomainError(ErrorCode.VALIDATION, "owner=me is for agents", field="owner")
@@ -87,13 +113,14 @@ async def list_conversations(
             internals=internals,
             company=r.company,
             unread=r.unread,
+            customer=r.customer,
+            labels=r.labels,
         )
         for r in rows
     ]
     next_cursor = None
-    if len(rows) == flt.limit:
-        last = rows[-1].conversation
-        next_cursor = encode_cursor(last.last_activity_at, last.id)
+    if len(rows) == flt.limit and rows[-1].position is not None:
+        next_cursor = encode_position(rows[-1].position)
     return ConversationPage(items=items, next_cursor=next_cursor)
 
 
@@ -140,6 +167,8 @@ async def get(conversation_id: ConvId, svc: Svc, principal: CurrentPrincipal) ->
         internals=sees_internals(principal),
         company=row.company,
         unread=row.unread,
+        customer=row.customer,
+        labels=row.labels,
     )
 
 
@@ -184,6 +213,7 @@ async def send(
         body=body.body,
         client_id=body.client_id,
         note=body.note,
+        mentions=body.mentions,
     )
     if sent.created:
         svc.metrics.messages.labels(kind=sent.message.kind.value).inc()

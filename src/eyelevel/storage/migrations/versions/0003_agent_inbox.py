@@ -168,6 +168,11 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_mentions_company_agent", ["company_id", "agent_id", "created_at"], unique=False
         )
+        batch_op.create_index(
+            "ix_mentions_company_agent_conversation",
+            ["company_id", "agent_id", "conversation_id", "created_at"],
+            unique=False,
+        )
 
     with op.batch_alter_table("agents", schema=None) as batch_op:
         batch_op.add_column(sa.Column("totp_secret", sa.String(length=64), nullable=True))
@@ -194,6 +199,31 @@ def upgrade() -> None:
                 "waiting_since", eyelevel.storage.schema.UtcDateTime(timezone=True), nullable=True
             )
         )
+        batch_op.create_index(
+            "ix_conversations_company_status_waiting",
+            ["company_id", "status", "waiting_since", "last_activity_at", "id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_conversations_company_status_agent",
+            ["company_id", "status", "owner_agent_id", "last_activity_at", "id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_conversations_company_status_agent_waiting",
+            ["company_id", "status", "owner_agent_id", "waiting_since", "last_activity_at", "id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_conversations_company_status_team",
+            ["company_id", "status", "owner_team_id", "last_activity_at", "id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_conversations_company_status_team_waiting",
+            ["company_id", "status", "owner_team_id", "waiting_since", "last_activity_at", "id"],
+            unique=False,
+        )
 
     with op.batch_alter_table("sessions", schema=None) as batch_op:
         batch_op.add_column(
@@ -208,6 +238,11 @@ def downgrade() -> None:
         batch_op.drop_column("user_agent")
 
     with op.batch_alter_table("conversations", schema=None) as batch_op:
+        batch_op.drop_index("ix_conversations_company_status_team_waiting")
+        batch_op.drop_index("ix_conversations_company_status_team")
+        batch_op.drop_index("ix_conversations_company_status_agent_waiting")
+        batch_op.drop_index("ix_conversations_company_status_agent")
+        batch_op.drop_index("ix_conversations_company_status_waiting")
         batch_op.drop_column("waiting_since")
 
     with op.batch_alter_table("companies", schema=None) as batch_op:
@@ -220,6 +255,7 @@ def downgrade() -> None:
         batch_op.drop_column("totp_secret")
 
     with op.batch_alter_table("mentions", schema=None) as batch_op:
+        batch_op.drop_index("ix_mentions_company_agent_conversation")
         batch_op.drop_index("ix_mentions_company_agent")
 
     op.drop_table("mentions")

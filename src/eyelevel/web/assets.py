@@ -1,14 +1,16 @@
-"""The messenger's static files (ES modules, CSS), read once and versioned by their content.
+"""Static files (ES modules, CSS) read once into memory and versioned by their content.
 
-They are served under ``/static/<version>/…``: relative imports between the modules keep the
-version, so each release has its own URLs, which may be cached for a year, and a changed file
-changes the service worker (which names the version) so installed apps update.
+The messenger and the agent inbox serve theirs under ``<prefix>/<version>/…``: relative imports
+between the modules keep the version, so each release has its own URLs, which may be cached for
+a year. ``mounts`` adds another package's folder under a sub-path, so the inbox can import the
+messenger's generic modules (``./messenger/dom.js``) as files of its own version.
 """
 
 from __future__ import annotations
 
 import hashlib
 import mimetypes
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 
@@ -27,11 +29,23 @@ class Asset:
 
 
 class Assets:
-    """Every file under a directory, by relative path, and a version of them all."""
+    """Every file under a directory, by relative path, and a version of them all.
 
-    def __init__(self, root: Traversable) -> None:
+    ``mounts`` maps a sub-path to ``(folder, names)``: only those files of that folder are
+    added, as ``<sub-path>/<name>``.
+    """
+
+    def __init__(
+        self,
+        root: Traversable,
+        *,
+        mounts: Mapping[str, tuple[Traversable, tuple[str, ...]]] | None = None,
+    ) -> None:
         self.files: dict[str, Asset] = {}
-        for path, item in _walk(root, ""):
+        found = _walk(root, "")
+        for prefix, (folder, names) in (mounts or {}).items():
+            found += [(f"{prefix}/{name}", folder / name) for name in names]
+        for path, item in found:
             suffix = "." + path.rsplit(".", 1)[-1] if "." in path else ""
             media_type = TYPES.get(suffix) or mimetypes.guess_type(path)[0]
             self.files[path] = Asset(item.read_bytes(), media_type or "application/octet-stream")
@@ -43,8 +57,8 @@ class Assets:
     def get(self, path: str) -> Asset | None:
         return self.files.get(path)
 
-    def urls(self) -> list[str]:
-        return [f"/static/{self.version}/{path}" for path in sorted(self.files)]
+    def urls(self, prefix: str = "/static") -> list[str]:
+        return [f"{prefix}/{self.version}/{path}" for path in sorted(self.files)]
 
 
 def _walk(folder: Traversable, prefix: str) -> list[tuple[str, Traversable]]:

@@ -1,0 +1,47 @@
+// What a refusal means for an agent, in the page's language; codes the messenger does not know
+// first, then the messenger's own texts. Never the server's English detail.
+import { ApiError } from "./messenger/api.js";
+import { messageFor as messengerMessage } from "./messenger/errors.js";
+import { t } from "./messenger/i18n.js";
+
+const CODES = {
+  second_factor_required: () => t("Enter the code from your authenticator app."),
+  invalid_second_factor: () => t("This code is wrong or was already used."),
+  invalid_mention: () => t("Only colleagues of this company can be mentioned."),
+  invalid_label: () => t("This label does not exist (any more)."),
+  invalid_owner: () => t("This colleague or team cannot take conversations here."),
+  forbidden: () => t("Your role does not allow this."),
+  not_found: () => t("This was not found. It may have been deleted."),
+  conflict: () => t("That is not possible right now."),
+  slug_taken: () => t("This address is already taken."),
+  label_taken: () => t("There is already a label with this name."),
+  team_taken: () => t("There is already a team with this name."),
+  team_in_use: () => t("This team still has conversations. Assign them elsewhere first."),
+  last_admin: () => t("A company needs at least one active admin."),
+  invalid_status: () => t("This status change is not possible."),
+  conversation_closed: () => t("This conversation is closed."),
+  idempotency_conflict: () => t("This was already sent with different content. Please reload."),
+  invalid_credentials: () => t("The email address or the password is wrong."),
+};
+
+const FIELDS = {
+  snoozed_until: () => t("Choose a time in the future."),
+  slug: () => t("The address may contain lower-case letters, digits and dashes."),
+  color: () => t("Choose a colour."),
+  name: () => t("Please enter a name."),
+  email: () => t("Please enter a valid email address."),
+  code: () => t("This code is wrong or has expired. Check that the time on your phone is right."),
+  timezone: () => t("Choose a time zone."),
+  business_hours: () => t("Check the business hours: each interval needs a start and an end."),
+  shortcut: () => t("The shortcut may contain letters, digits and dashes."),
+  body: () => t("Please check the text."),
+  password: () => t("The password is wrong."),
+};
+
+export function messageFor(error) {
+  if (error instanceof ApiError) {
+    if (CODES[error.code]) return CODES[error.code]();
+    if (error.field && FIELDS[error.field]) return FIELDS[error.field]();
+  }
+  return messengerMessage(error);
+}
