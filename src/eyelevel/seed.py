@@ -274,7 +274,8 @@ async def seed_company(
     progress(_rate("messages", done_messages, time.monotonic() - t0))
     t0 = time.monotonic()
     await loader.analyze()
-    progress(f"statistics refreshed (ANALYZE) in {time.monotonic() - t0:.1f}s")
+    vacuum = "VACUUM (ANALYZE)" if loader.postgres else "ANALYZE"
+    progress(f"statistics refreshed ({vacuum}) in {time.monotonic() - t0:.1f}s")
     report.seconds = time.monotonic() - started
     return report
 

@@ -20,6 +20,7 @@ every wait has a deadline.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import os
 import random
@@ -70,6 +71,7 @@ class Timings:
     errors: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     depth: dict[str, int] = field(default_factory=dict)  # deep-page op -> last page, if short
+    cpu: dict[str, list[float]] = field(default_factory=dict)  # op -> server CPU ms per request
 
     def add(self, op: str, ms: float) -> None:
         self.ms.setdefault(op, []).append(ms)
@@ -109,7 +111,11 @@ def run_inbox(opts: InboxOptions) -> int:
         )
         started = time.monotonic()
         load_before = os.getloadavg()[0]
-        timings = asyncio.run(_measure(base_url, opts, console))
+        cpu = None
+        if server is not None:
+            pg = opts.database_url if "postgres" in opts.database_url else None
+            cpu = _Cpu(server.pid, _db_url(pg) if pg else None)
+        timings = asyncio.run(_measure(base_url, opts, console, cpu))
         load = max(load_before, os.getloadavg()[0])
         console.print(f"measured in {time.monotonic() - started:.1f}s")
         cores = os.cpu_count() or 1
@@ -141,15 +147,65 @@ def _db_url(url: str) -> str:
     return url
 
 
+class _Cpu:
+    """CPU time of the server process and of its PostgreSQL backends.
+
+    Unlike wall time it does not grow while other processes hold the CPU, so it shows what a
+    request costs on a machine that is busy with something else (as shared ones are).
+    """
+
+    def __init__(self, server_pid: int, db_url: str | None) -> None:
+        import psutil
+
+        self._psutil = psutil
+        self._server = psutil.Process(server_pid)
+        self._db_url = db_url
+        self._procs: list[Any] = [self._server]
+
+    async def refresh(self) -> None:
+        """Find the server's database connections (PostgreSQL: one backend process each)."""
+        if self._db_url is None:
+            return
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        engine = create_async_engine(self._db_url)
+        try:
+            async with engine.connect() as conn:
+                rows = await conn.execute(
+                    text(
+                        "SELECT pid FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+                pids = [int(r[0]) for r in rows]
+        finally:
+            await engine.dispose()
+        self._procs = [self._server]
+        for pid in pids:
+            with contextlib.suppress(self._psutil.Error):
+                self._procs.append(self._psutil.Process(pid))
+
+    def seconds(self) -> float:
+        total = 0.0
+        for proc in self._procs:
+            with contextlib.suppress(self._psutil.Error):
+                cpu = proc.cpu_times()
+                total += cpu.user + cpu.system
+        return total
+
+
 class _Api:
     """One signed-in HTTP client; every request is timed into an operation (or not)."""
 
-    def __init__(self, http: Any, timings: Timings) -> None:
+    def __init__(self, http: Any, timings: Timings, cpu: _Cpu | None) -> None:
         self.http = http
         self.t = timings
+        self.cpu = cpu
 
     async def get(self, op: str | None, path: str, **params: Any) -> Any:
         """The JSON body on 200; None otherwise (counted as an error of ``op``)."""
+        c0 = self.cpu.seconds() if self.cpu is not None and op is not None else 0.0
         t0 = time.perf_counter()
         r = await self.http.get(path, params=params)
         ms = (time.perf_counter() - t0) * 1000
@@ -159,6 +215,8 @@ class _Api:
             return None
         if op is not None:
             self.t.add(op, ms)
+            if self.cpu is not None:
+                self.t.cpu.setdefault(op, []).append((self.cpu.seconds() - c0) * 1000)
         return r.json()
 
     async def supports(self, path: str, **params: Any) -> bool:
@@ -168,7 +226,7 @@ class _Api:
         return bool(r.status_code == 200)
 
 
-async def _measure(base_url: str, opts: InboxOptions, console: Any) -> Timings:
+async def _measure(base_url: str, opts: InboxOptions, console: Any, cpu: _Cpu | None) -> Timings:
     import httpx
 
     timings = Timings()
@@ -185,7 +243,7 @@ async def _measure(base_url: str, opts: InboxOptions, console: Any) -> Timings:
                 f"sign-in as {email}: {r.status_code} {r.text[:200]} (seed the database with "
                 "`eyelevel seed` first, or pass --email/--password)"
             )
-        api = _Api(http, timings)
+        api = _Api(http, timings, cpu)
         me = await api.get(None, "/api/v1/auth/me")
         staff = await api.get(None, f"/api/v1/companies/{opts.company}/staff")
         if me is None or staff is None:
@@ -201,6 +259,8 @@ async def _measure(base_url: str, opts: InboxOptions, console: Any) -> Timings:
             sorts.append("waiting")
         else:
             timings.notes.append("sort=waiting: not offered by this server, newest only")
+        if cpu is not None:
+            await cpu.refresh()
         seen: list[int] = []
         for view, params in views.items():
             for sort in sorts:
@@ -213,6 +273,8 @@ async def _measure(base_url: str, opts: InboxOptions, console: Any) -> Timings:
             await _repeat(api, opts, "inbox counts", counts, status="open")
         else:
             timings.notes.append("GET /companies/{slug}/inbox: not offered by this server")
+        if cpu is not None:
+            await cpu.refresh()  # the pool may have opened more connections meanwhile
         await _open(api, opts, sorted(set(seen)))
         for q in SEARCHES:
             await _repeat(
@@ -312,8 +374,9 @@ async def _open(api: _Api, opts: InboxOptions, ids: list[int]) -> None:
 def _report(console: Any, t: Timings) -> int:
     from rich.table import Table
 
-    table = Table(title="eyelevel bench inbox (ms, one request at a time, client-side)")
-    for col in ("operation", "n", "p50", "p95", "p99", "max", "target p95", ""):
+    table = Table(title="eyelevel bench inbox (ms; one request at a time, timed by the client)")
+    columns = ("operation", "n", "p50", "p95", "p99", "max", "CPU/req", "target p95", "")
+    for col in columns:
         table.add_column(col, justify="left" if col == "operation" else "right")
     missed = 0
     for op, values in t.ms.items():
@@ -333,10 +396,17 @@ def _report(console: Any, t: Timings) -> int:
             f"{p95:.1f}",
             f"{_pct(values, 0.99):.1f}",
             f"{values[-1]:.1f}",
+            f"{sum(t.cpu[op]) / len(t.cpu[op]):.1f}" if t.cpu.get(op) else "–",
             f"{target:g}" if timed else "",
             verdict,
         )
     console.print(table)
+    if t.cpu:
+        console.print(
+            "  CPU/req: mean CPU time per request of the server process (and, on PostgreSQL, "
+            "of its backends); unlike the latencies it does not grow when other processes hold "
+            "the CPU"
+        )
     for note in t.notes:
         console.print(f"  note: {note}")
     for op, n in sorted(t.errors.items()):

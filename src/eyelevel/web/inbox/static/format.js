@@ -79,3 +79,20 @@ const compact = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle
 export function dateTime(iso) {
   return iso ? compact.format(new Date(iso)) : "";
 }
+
+const weekdayTime = new Intl.DateTimeFormat(locale, {
+  weekday: "short",
+  hour: "2-digit",
+  minute: "2-digit",
+});
+const dayMonth = new Intl.DateTimeFormat(locale, { day: "numeric", month: "short" });
+const clockTime = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit" });
+
+// A moment ahead, briefly: "09:00" today, "Thu 09:00" within a week, "3 Dec" later
+export function ahead(iso) {
+  if (!iso) return "";
+  const date = new Date(iso);
+  const days = (date.getTime() - Date.now()) / 86400000;
+  if (date.toDateString() === new Date().toDateString()) return clockTime.format(date);
+  return days < 6 ? weekdayTime.format(date) : dayMonth.format(date);
+}

@@ -13,6 +13,7 @@ import { replyBox } from "./reply.js";
 import { fill } from "../fill.js";
 
 const NEAR_BOTTOM = 120;
+const RUN_GAP = 5 * 60000;
 
 export function conversationPane(store, { linkFor }) {
   let id = null;
@@ -131,6 +132,21 @@ export function conversationPane(store, { linkFor }) {
     return thread.hasNewer ? thread.items : [...thread.items, ...waiting];
   }
 
+  // a run of messages by one author within a few minutes names the author once
+  let lastAuthor = "";
+  function startsRun(previous, message, author) {
+    const same =
+      previous &&
+      previous.kind === message.kind &&
+      lastAuthor === author &&
+      previous.created_at &&
+      message.created_at &&
+      new Date(message.created_at) - new Date(previous.created_at) < RUN_GAP &&
+      sameDay(previous.created_at, message.created_at);
+    lastAuthor = author;
+    return !same;
+  }
+
   function stateOf(message, newestReply) {
     if (message !== newestReply) return null;
     if (message.pending) return "sending";
@@ -148,6 +164,7 @@ export function conversationPane(store, { linkFor }) {
     const wanted = [];
     const used = new Set();
     let previous = null;
+    lastAuthor = "";
     for (const message of all) {
       if (message.created_at && (!previous || !sameDay(previous.created_at, message.created_at))) {
         const key = `d${new Date(message.created_at).toDateString()}`;
@@ -164,12 +181,13 @@ export function conversationPane(store, { linkFor }) {
       const state = stateOf(message, newestReply);
       const hit = hitSeq !== null && message.seq === hitSeq;
       const author = message.pending ? store.me.name : store.authorName(message);
-      const sig = `${signature(message, state, hit)}|${name}|${author}`;
+      const first = startsRun(previous, message, author);
+      const sig = `${signature(message, state, hit)}|${name}|${author}|${first}`;
       const known = nodes.get(key);
       if (!known || known.sig !== sig) {
         nodes.set(key, {
           sig,
-          node: messageNode(message, { customer: name, author, agentNames, state, hit }),
+          node: messageNode(message, { customer: name, author, agentNames, state, hit, first }),
         });
       }
       wanted.push(nodes.get(key).node);
@@ -197,6 +215,7 @@ export function conversationPane(store, { linkFor }) {
       const target = list.querySelector(".msg-hit");
       if (target) {
         target.scrollIntoView({ block: "center" });
+        stuck = false;
         return;
       }
     }

@@ -2,8 +2,8 @@
 // conversation's facts, and the customer's earlier conversations with this company.
 import { avatar, h } from "../messenger/dom.js";
 import { t } from "../messenger/i18n.js";
-import { fullDate, listTime, timeOfDay } from "../messenger/time.js";
-import { customerName, since, statusName } from "../format.js";
+import { listTime, timeOfDay } from "../messenger/time.js";
+import { customerName, dateTime, since, statusName } from "../format.js";
 import { preview } from "../store.js";
 import { fill } from "../fill.js";
 
@@ -67,7 +67,7 @@ export function customerPanel(store, { linkFor }) {
         { class: "facts" },
         fact(t("Status"), statusName(conversation.status)),
         fact(t("Owner"), store.ownerName(conversation.owner)),
-        fact(t("Started"), conversation.created_at ? fullDate(conversation.created_at) : null),
+        fact(t("Started"), conversation.created_at ? dateTime(conversation.created_at) : null),
         fact(
           t("Waiting"),
           conversation.waiting_since
@@ -78,7 +78,7 @@ export function customerPanel(store, { linkFor }) {
             : t("No"),
         ),
         conversation.status === "snoozed" && conversation.snoozed_until
-          ? fact(t("Snoozed until"), fullDate(conversation.snoozed_until))
+          ? fact(t("Snoozed until"), dateTime(conversation.snoozed_until))
           : null,
         fact(t("Labels"), labelChips()),
       ),

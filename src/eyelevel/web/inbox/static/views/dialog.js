@@ -79,6 +79,7 @@ export function snoozeDialog() {
       label: t("Date and time"),
       type: "datetime-local",
       required: true,
+      autofocus: true,
       min: localInputValue(new Date()),
       value: localInputValue(at(1, 9)),
     });

@@ -6,7 +6,7 @@ import { announce, h } from "../messenger/dom.js";
 import { t, tn } from "../messenger/i18n.js";
 import { fullDate, listTime } from "../messenger/time.js";
 import { messageFor } from "../errors.js";
-import { customerName, since, statusName } from "../format.js";
+import { ahead, customerName, since, statusName } from "../format.js";
 import { icon } from "../icons.js";
 import { go } from "../router.js";
 import { preview } from "../store.js";
@@ -193,11 +193,17 @@ export function listPane(store, { linkFor }) {
                 text: since(c.waiting_since),
               }),
             )
-          : h("time", {
-              class: "conv-time",
-              datetime: activity(c),
-              text: listTime(activity(c)),
-            }),
+          : c.status === "snoozed" && c.snoozed_until
+            ? h("time", {
+                class: "conv-time",
+                datetime: c.snoozed_until,
+                text: t("until {time}", { time: ahead(c.snoozed_until) }),
+              })
+            : h("time", {
+                class: "conv-time",
+                datetime: activity(c),
+                text: listTime(activity(c)),
+              }),
       ),
       h(
         "span",

@@ -117,12 +117,13 @@ function meta(message, extra) {
 // ``state``: for the newest reply, "sending", "sent" or "seen" (read by the customer)
 export function messageNode(
   message,
-  { customer, author = "", agentNames = [], state = null, hit = false },
+  { customer, author = "", agentNames = [], state = null, hit = false, first = true },
 ) {
   const files = (message.attachments || []).map(attachmentNode);
   const classes = ["msg", `msg-${message.kind}`];
   if (message.pending) classes.push("msg-pending");
   if (hit) classes.push("msg-hit");
+  if (!first) classes.push("msg-cont");
   const attrs = { class: classes.join(" "), "data-seq": message.seq ?? "" };
   if (message.kind === "system") {
     return h(
@@ -161,7 +162,9 @@ export function messageNode(
         class: "bubble",
         "aria-label": message.kind === "note" ? t("Private note by {name}", { name: who }) : null,
       },
-      h("p", { class: "author" }, h("span", { class: "author-name", text: who }), badge),
+      first || badge
+        ? h("p", { class: "author" }, h("span", { class: "author-name", text: who }), badge)
+        : h("p", { class: "sr-only", text: who }),
       files.length ? h("div", { class: "files" }, files) : null,
       text,
       meta(
