@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy import select
 
+from eyelevel.core.actions import operator
 from eyelevel.core.actions.audit import list_audit
 from eyelevel.core.entities import AuditEntry, Company, Event, Role
 from eyelevel.core.events import EventType, labels_changed
@@ -624,3 +625,28 @@ async def test_other_companies_admins_change_nothing(server: Server) -> None:
     assert ok(await admin.get(f"{API}/companies/acme/labels")) == [label]
     assert ok(await admin.get(f"{API}/companies/acme/canned-responses")) == [shared]
     assert [t["name"] for t in (await staff(admin))["teams"]] == ["A"]
+
+
+async def test_tokens_and_invitations_are_audited_through_the_api_and_the_cli(
+    server: Server,
+) -> None:
+    company, admin, _ = await acme(server)
+    before = len(await audit(server, company, admin))
+    created = ok(await admin.post(f"{API}/companies/acme/tokens", {"name": "CRM"}), 201)
+    ok(await admin.delete(f"{API}/companies/acme/tokens/{created['id']}"), 204)
+    invite = {"email": "neu@acme.example", "role": "lead"}
+    ok(await admin.post(f"{API}/companies/acme/invitations", invite), 201)
+    # the operator's command line is audited too, as "operator"
+    await operator.operator_create_token(server.runtime.ctx, company_slug="acme", name="Shop")
+    entries = (await audit(server, company, admin))[before:]
+    assert [(e.actor, e.action, e.target) for e in entries] == [
+        (f"agent:{admin.id}", "token.created", f"token:{created['id']}"),
+        (f"agent:{admin.id}", "token.revoked", f"token:{created['id']}"),
+        (f"agent:{admin.id}", "agent.invited", "neu@acme.example"),
+        ("operator", "token.created", entries[-1].target),
+    ]
+    assert entries[0].data == {"name": "CRM"} and entries[2].data == {"role": "lead"}
+    # a refused revocation leaves no entry
+    r = await admin.delete(f"{API}/companies/acme/tokens/{GHOST}")
+    assert_problem(r, 404, "not_found")
+    assert len(await audit(server, company, admin)) == before + 4

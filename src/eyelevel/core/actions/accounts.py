@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from eyelevel.core import secrets
 from eyelevel.core.actions import second_factor
 from eyelevel.core.actions.access import access_company_txn
+from eyelevel.core.actions.audit import audit_txn
 from eyelevel.core.entities import Agent, Company, Customer, Role
 from eyelevel.core.errors import DomainError, ErrorCode
 from eyelevel.core.ids import AgentId, CustomerId
@@ -240,11 +241,21 @@ async def principal_for(uow: UnitOfWork, kind: str, principal_id: int) -> Princi
 
 
 async def invite_txn(
-    uow: UnitOfWork, ctx: Context, company: Company, *, email: str, role: Role
+    uow: UnitOfWork,
+    ctx: Context,
+    company: Company,
+    *,
+    email: str,
+    role: Role,
+    by: Principal | None,
 ) -> str:
-    """Record an invitation and queue its mail; returns the token (only its hash is stored)."""
+    """Record an invitation, audit it and queue its mail; returns the token (only its hash is
+    stored). ``by`` None: the operator's command line."""
     token = secrets.new_token("eli")
     now = ctx.clock.now()
+    await audit_txn(
+        uow, by, company.id, "agent.invited", target=email, data={"role": role.value}, now=now
+    )
     await uow.accounts.create_invitation(
         company_id=company.id,
         email=email,
@@ -277,7 +288,7 @@ async def check_invite_agent(
 
     async def txn(uow: UnitOfWork) -> str:
         company = await access_company_txn(uow, principal, company_slug, Role.ADMIN)
-        return await invite_txn(uow, ctx, company, email=email, role=role)
+        return await invite_txn(uow, ctx, company, email=email, role=role, by=principal)
 
     return await ctx.db.write("invite_agent", txn)
 

@@ -168,9 +168,8 @@ async def operator_invite(ctx: Context, *, company_slug: str, email: str, role: 
     email = check_email(email)
 
     async def txn(uow: UnitOfWork) -> str:
-        return await invite_txn(
-            uow, ctx, await _company_txn(uow, company_slug), email=email, role=role
-        )
+        company = await _company_txn(uow, company_slug)
+        return await invite_txn(uow, ctx, company, email=email, role=role, by=None)
 
     return await ctx.db.write("operator_invite", txn)
 
@@ -182,7 +181,7 @@ async def operator_create_token(ctx: Context, *, company_slug: str, name: str) -
 
     async def txn(uow: UnitOfWork) -> str:
         company = await _company_txn(uow, company_slug)
-        await create_token_txn(uow, ctx, company, name=name, secret=secret)
+        await create_token_txn(uow, ctx, company, name=name, secret=secret, by=None)
         return secret
 
     return await ctx.db.write("operator_create_token", txn)

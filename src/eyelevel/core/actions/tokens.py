@@ -7,6 +7,7 @@ from datetime import timedelta
 from eyelevel.core import secrets
 from eyelevel.core.actions.access import access_company_txn
 from eyelevel.core.actions.accounts import check_name
+from eyelevel.core.actions.audit import audit_txn
 from eyelevel.core.entities import ApiToken, Company, Role
 from eyelevel.core.errors import not_found
 from eyelevel.core.ids import TokenId
@@ -17,15 +18,33 @@ TOUCH_EVERY = timedelta(minutes=1)
 
 
 async def create_token_txn(
-    uow: UnitOfWork, ctx: Context, company: Company, *, name: str, secret: str
+    uow: UnitOfWork,
+    ctx: Context,
+    company: Company,
+    *,
+    name: str,
+    secret: str,
+    by: Principal | None,
 ) -> ApiToken:
-    return await uow.tokens.create(
+    """Store a token (its hash) and audit it; ``by`` None: the operator's command line."""
+    now = ctx.clock.now()
+    token = await uow.tokens.create(
         company_id=company.id,
         name=name,
         prefix=secret[:10],
         token_hash=secrets.token_hash(secret),
-        now=ctx.clock.now(),
+        now=now,
     )
+    await audit_txn(
+        uow,
+        by,
+        company.id,
+        "token.created",
+        target=f"token:{token.id}",
+        data={"name": name},
+        now=now,
+    )
+    return token
 
 
 async def check_create_token(
@@ -37,7 +56,8 @@ async def check_create_token(
 
     async def txn(uow: UnitOfWork) -> tuple[ApiToken, str]:
         company = await access_company_txn(uow, principal, company_slug, Role.ADMIN)
-        return await create_token_txn(uow, ctx, company, name=name, secret=secret), secret
+        token = await create_token_txn(uow, ctx, company, name=name, secret=secret, by=principal)
+        return token, secret
 
     return await ctx.db.write("create_token", txn)
 
@@ -47,8 +67,12 @@ async def check_revoke_token(
 ) -> None:
     async def txn(uow: UnitOfWork) -> None:
         company = await access_company_txn(uow, principal, company_slug, Role.ADMIN)
-        if not await uow.tokens.revoke(company.id, token_id, ctx.clock.now()):
+        now = ctx.clock.now()
+        if not await uow.tokens.revoke(company.id, token_id, now):
             raise not_found("token")
+        await audit_txn(
+            uow, principal, company.id, "token.revoked", target=f"token:{token_id}", now=now
+        )
 
     await ctx.db.write("revoke_token", txn)
 
