@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from eyelevel.core.entities import Role
+from eyelevel.storage import search as storage_search
 from tests import backends
 from tests.harness import Client, Server
 from tests.test_api import assert_problem
@@ -196,3 +199,30 @@ async def test_hostile_queries_never_fail(server: Server) -> None:
     assert_problem(r, 422, "validation_error")
     r = await agent.get(f"{API}/companies/acme/search")
     assert_problem(r, 422, "validation_error")
+
+
+async def test_frequent_words_are_read_newest_first(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL walks the company's newest messages for a multi-word query that matches
+    many (here: every query counts as frequent); the answer is the same."""
+    if backends.BACKEND != "postgres":
+        pytest.skip("PostgreSQL's plan choice; SQLite has one plan")
+    monkeypatch.setattr(storage_search, "DENSE", 1)
+    acme = await server.company("acme", "Acme AG")
+    await server.company("bolt", "Bolt GmbH")
+    agent = await server.agent(acme)
+    customer = await server.customer()
+    old = await customer.start_conversation("acme", "Garantie für den Trockner")
+    await customer.start_conversation("bolt", "Garantie für den Trockner bei Bolt")
+    new = await customer.start_conversation("acme", "Trockner kaputt, Garantie?")
+    await customer.start_conversation("acme", "Nur die Garantie")
+    items = await search(agent, "acme", "Garantie Trockner")
+    assert {i["conversation_id"] for i in items} == {
+        old["conversation"]["id"],
+        new["conversation"]["id"],
+    }
+    assert all(matched(i) for i in items)
+    # the planner's settings ended with the search: lists still work as before
+    r = await agent.get(f"{API}/conversations", params={"limit": 10})
+    assert r.status_code == 200 and len(r.json()["items"]) == 3

@@ -9,7 +9,8 @@ as FTS5 syntax. The company filter joins ``messages`` by rowid.
 PostgreSQL: the generated column ``messages.body_tsv`` (``to_tsvector('german', body)``) with
 a GIN index, queried with ``websearch_to_tsquery('german', q)`` (German stemming:
 "Rechnungen" finds "Rechnung"; the function never raises on user input) and ranked with
-``ts_rank``.
+``ts_rank``. Which way the matches are read (a company's newest messages first, or every
+match through the GIN index) is decided by a capped count first (see ``_pg_probe``).
 
 Ranking: the newest :data:`RANKED` matches of the company are ranked by relevance (FTS5's
 bm25, PostgreSQL's ``ts_rank``), best first. Ranking every match instead costs time in
@@ -18,8 +19,9 @@ messages, on either engine); a word that rare (fewer than :data:`RANKED` matches
 over all of them. In an inbox the recent conversations are the ones people look for, so the
 bound costs little and keeps search within its 100 ms budget (docs/benchmark.md).
 
-Snippets come back with private-use marker characters around the matches and leave here as
-:class:`~eyelevel.core.ports.SnippetPart` segments: plain text, never markup.
+Snippets leave here as :class:`~eyelevel.core.ports.SnippetPart` segments, plain text and
+never markup: PostgreSQL's ``ts_headline`` marks the matches with private-use characters that
+are split on; on SQLite :func:`snippet_parts` cuts the excerpt from the body itself.
 
 The search objects exist on one engine each and are not in ``schema.py``;
 :func:`include_name` keeps them out of schema comparisons (Alembic autogenerate and
@@ -45,11 +47,13 @@ from eyelevel.storage.rows import Repo
 FTS_TABLE = "messages_fts"
 PG_COLUMN = "body_tsv"
 PG_INDEX = "ix_messages_body_tsv"
+PG_ORDER_INDEX = "ix_messages_company_newest"  # (company_id, id): a company's newest first
+DENSE = 10_000  # PostgreSQL: a query matching this many messages is read newest first
 MAX_TERMS = 8  # words of a query used; the rest are ignored (each one narrows the result)
 RANKED = 2_000  # the newest matches that are ranked by relevance (see the module doc)
 
 _START, _STOP = "\ue000", "\ue001"  # match markers: private-use characters, never markup
-_LT = "\ue002"  # stands for "<" in PostgreSQL's ts_headline (see _pg_search)
+_LT = "\ue002"  # stands for "<" in PostgreSQL's ts_headline (see _PG_SEARCH)
 _WORD = re.compile(r"[^\W_]+")  # letters and digits, as FTS5's unicode61 tokenizer splits
 MIN_PREFIX = 3  # shorter words match whole words only
 SNIPPET_TOKENS = 16
@@ -59,8 +63,9 @@ def include_name(name: str | None, type_: str, parent_names: MutableMapping[Any,
     """Alembic ``include_name`` hook: False for the search index's engine-specific objects.
 
     FTS5 creates ``messages_fts`` and its shadow tables (``messages_fts_data``, ``_idx``,
-    ``_docsize``, ``_config``) on SQLite; PostgreSQL has the column ``messages.body_tsv`` and
-    its GIN index. They are made by migration 0004 and managed here, not by ``schema.py``.
+    ``_docsize``, ``_config``) on SQLite; PostgreSQL has the column ``messages.body_tsv``, its
+    GIN index and the ``(company_id, id)`` index frequent words are searched with. They are
+    made by migration 0004 and managed here, not by ``schema.py``.
     """
     if name is None:
         return True
@@ -69,7 +74,7 @@ def include_name(name: str | None, type_: str, parent_names: MutableMapping[Any,
     if type_ == "column":
         return not (parent_names.get("table_name") == "messages" and name == PG_COLUMN)
     if type_ == "index":
-        return name != PG_INDEX
+        return name not in (PG_INDEX, PG_ORDER_INDEX)
     return True
 
 
@@ -216,18 +221,52 @@ _HEADLINE_OPTIONS = (
     f'StartSel="{_START}", StopSel="{_STOP}", MaxWords=24, MinWords=10, '
     'MaxFragments=2, FragmentDelimiter=" … "'
 )
-_pg_search = text(
+# The plan is chosen here, not by PostgreSQL: its estimate for "a & b" assumes independent
+# words, and words that occur together (as in real conversations) then look rare. A query
+# that matches many messages is read walking the company's messages newest first (the
+# (company_id, id) index; 20 ms for the newest 2,000 of 30,000 matches), any other through
+# the GIN index (all its matches, so only when they are few: reading 30,000 matches that way
+# takes 250 ms, and walking a company for a rare word reads all of its messages). A capped
+# count over the GIN index and the visibility map (no rows read) tells which it is.
+_pg_probe = text(
+    "SELECT count(*) FROM (SELECT 1 FROM messages "
+    "WHERE body_tsv @@ websearch_to_tsquery('german', :p_q) LIMIT :p_cap) AS probe"
+)
+_pg_newest_first = [
+    text("SET LOCAL enable_bitmapscan = off"),
+    text("SET LOCAL enable_seqscan = off"),
+]
+_pg_matches_first = [
+    text("SET LOCAL enable_indexscan = off"),
+    text("SET LOCAL enable_seqscan = off"),
+]
+_pg_planner_defaults = [
+    text("RESET enable_bitmapscan"),
+    text("RESET enable_indexscan"),
+    text("RESET enable_seqscan"),
+]
+
+
+_PG_SEARCH = (
     # ts_headline drops what looks like an HTML tag: "<" goes in as a private-use character
     "SELECT top.id, ts_headline('german', replace(m.body, '<', '\ue002'), top.q, :p_options) "
     "AS snippet "
     "FROM ("
     "  SELECT id, q, ts_rank(body_tsv, q) AS r FROM ("
     "    SELECT id, body_tsv, q FROM messages, websearch_to_tsquery('german', :p_q) AS q "
-    "    WHERE company_id = :p_company_id AND body_tsv @@ q "
+    "    WHERE COMPANY_FILTER AND body_tsv @@ q "
     "    ORDER BY id DESC LIMIT :p_ranked"
     "  ) AS newest ORDER BY r DESC, id DESC LIMIT :p_limit"
     ") AS top JOIN messages AS m ON m.id = top.id "
     "ORDER BY top.r DESC, top.id DESC"
+)
+
+
+# newest first: along the (company_id, id) index; matches first: "+ 0" keeps that index out,
+# so the only way in is the GIN index
+_pg_search_newest_first = text(_PG_SEARCH.replace("COMPANY_FILTER", "company_id = :p_company_id"))
+_pg_search_matches_first = text(
+    _PG_SEARCH.replace("COMPANY_FILTER", "company_id + 0 = :p_company_id")
 )
 
 
@@ -243,7 +282,13 @@ class SqlSearch(Repo):
                 "p_limit": limit,
                 "p_options": _HEADLINE_OPTIONS,
             }
-            rows = await self._all(_pg_search.bindparams(**params))
+            dense = await self._dense(query)
+            for stmt in _pg_newest_first if dense else _pg_matches_first:
+                await self._c.execute(stmt)
+            search = _pg_search_newest_first if dense else _pg_search_matches_first
+            rows = await self._all(search.bindparams(**params))
+            for stmt in _pg_planner_defaults:
+                await self._c.execute(stmt)
             snippets: dict[int, str | None] = {
                 int(r.id): str(r.snippet).replace(_LT, "<") for r in rows
             }
@@ -255,6 +300,11 @@ class SqlSearch(Repo):
         params = {"p_q": match, "p_company_id": company_id, "p_ranked": RANKED, "p_limit": limit}
         top = [int(r.id) for r in await self._all(_fts_top.bindparams(**params))]
         return await self._hits(company_id, dict.fromkeys(top), words)
+
+    async def _dense(self, query: str) -> bool:
+        """PostgreSQL: does the query match at least :data:`DENSE` messages (any company)?"""
+        n = (await self._c.execute(_pg_probe, {"p_q": query, "p_cap": DENSE})).scalar()
+        return int(n or 0) >= DENSE
 
     async def _hits(
         self,

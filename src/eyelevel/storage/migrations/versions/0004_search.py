@@ -7,7 +7,9 @@ only; the index holds the tokens; its rowid is the message id, and a search join
 
 PostgreSQL: a stored generated column ``messages.body_tsv`` (``to_tsvector('german', body)``)
 with a GIN index. Stored, because ranking (``ts_rank``) reads the vector of every match: from
-the column that is a read, from an expression index it would parse each body again.
+the column that is a read, from an expression index it would parse each body again. And an
+index on ``(company_id, id)``: frequent words are searched by walking a company's newest
+messages backwards (see ``storage/search.py``).
 
 Neither is in ``storage/schema.py`` (they exist on one engine each);
 ``eyelevel.storage.search.include_object`` keeps them out of schema comparisons.
@@ -43,6 +45,8 @@ def upgrade() -> None:
             "GENERATED ALWAYS AS (to_tsvector('german'::regconfig, body)) STORED"
         )
         op.execute("CREATE INDEX ix_messages_body_tsv ON messages USING gin (body_tsv)")
+        # a company's messages newest first: frequent words are searched in that order
+        op.execute("CREATE INDEX ix_messages_company_newest ON messages (company_id, id)")
 
 
 def downgrade() -> None:
@@ -50,5 +54,6 @@ def downgrade() -> None:
     if dialect == "sqlite":
         op.execute("DROP TABLE IF EXISTS messages_fts")
     elif dialect == "postgresql":
+        op.execute("DROP INDEX IF EXISTS ix_messages_company_newest")
         op.execute("DROP INDEX IF EXISTS ix_messages_body_tsv")
         op.execute("ALTER TABLE messages DROP COLUMN IF EXISTS body_tsv")
