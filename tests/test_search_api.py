@@ -207,7 +207,8 @@ async def test_frequent_words_are_read_newest_first(
     """PostgreSQL walks the company's newest messages for a multi-word query that matches
     many (here: every query counts as frequent); the answer is the same."""
     if backends.BACKEND != "postgres":
-        pytest.skip("PostgreSQL's plan choice; SQLite has one plan")
+        # not a missing service: the PostgreSQL pass of the suite runs it, SQLite has one plan
+        pytest.skip("REQUIRE: PostgreSQL backend (EYELEVEL_TEST_BACKEND=postgres)")
     monkeypatch.setattr(storage_search, "DENSE", 1)
     acme = await server.company("acme", "Acme AG")
     await server.company("bolt", "Bolt GmbH")
