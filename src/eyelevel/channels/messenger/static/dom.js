@@ -15,6 +15,24 @@ export function h(tag, props, ...children) {
   return el;
 }
 
+// Make ``parent``'s children exactly ``wanted``, in order, moving only the nodes that are out
+// of place, so scroll position and focus inside unchanged nodes survive a live update.
+export function placeChildren(parent, wanted) {
+  let cursor = parent.firstChild;
+  for (const node of wanted) {
+    if (node === cursor) {
+      cursor = cursor.nextSibling;
+      continue;
+    }
+    parent.insertBefore(node, cursor);
+  }
+  while (cursor) {
+    const next = cursor.nextSibling;
+    cursor.remove();
+    cursor = next;
+  }
+}
+
 export function append(parent, children) {
   for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;

@@ -1,6 +1,7 @@
 // Attachments: what may be sent, how big, and opening what was sent.
 import { attachmentUrl } from "./api.js";
 import { config } from "./config.js";
+import { h } from "./dom.js";
 import { t } from "./i18n.js";
 
 const TYPES = new Set([
@@ -57,4 +58,45 @@ export async function download(attachment) {
   document.body.append(link);
   link.click();
   link.remove();
+}
+
+// A sent attachment in a thread: a thumbnail button that opens the photo, or a download chip.
+// ``width`` is the thumbnail's width in CSS pixels; ``icon`` and ``open`` are the app's own.
+export function attachmentNode(attachment, { width, icon, open }) {
+  if (isImage(attachment) && attachment.thumbnail) {
+    const ratio = attachment.width && attachment.height ? attachment.height / attachment.width : 0.75;
+    const img = h("img", {
+      alt: attachment.name,
+      width,
+      height: Math.round(width * Math.min(Math.max(ratio, 0.3), 2)),
+      decoding: "async",
+    });
+    attachmentUrl(attachment.id, true)
+      .then((url) => {
+        img.src = url;
+      })
+      .catch(() => img.classList.add("broken"));
+    return h(
+      "button",
+      {
+        type: "button",
+        class: "thumb",
+        "aria-label": t("Open photo {name}", { name: attachment.name }),
+        on: { click: () => open(attachment) },
+      },
+      img,
+    );
+  }
+  return h(
+    "button",
+    {
+      type: "button",
+      class: "file-chip",
+      "aria-label": t("Download {name}", { name: attachment.name }),
+      on: { click: () => download(attachment).catch(() => {}) },
+    },
+    icon("file"),
+    h("span", { class: "file-name", text: attachment.name }),
+    h("span", { class: "file-size", text: sizeText(attachment.size) }),
+  );
 }

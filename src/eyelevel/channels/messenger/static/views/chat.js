@@ -2,7 +2,7 @@
 // delivery states, and the composer. #/new/<slug> is a conversation not started yet.
 import { post, upload } from "../api.js";
 import { isWidget } from "../config.js";
-import { avatar, h, icon, reducedMotion } from "../dom.js";
+import { avatar, h, icon, placeChildren, reducedMotion } from "../dom.js";
 import { messageFor } from "../errors.js";
 import { t } from "../i18n.js";
 import { newClientId } from "../outbox.js";
@@ -142,19 +142,7 @@ export function chatView(root, { store, route }) {
       previous = message;
     }
     for (const key of [...nodes.keys()]) if (!used.has(key)) nodes.delete(key);
-    let cursor = list.firstChild;
-    for (const node of wanted) {
-      if (node === cursor) {
-        cursor = cursor.nextSibling;
-        continue;
-      }
-      list.insertBefore(node, cursor);
-    }
-    while (cursor) {
-      const next = cursor.nextSibling;
-      cursor.remove();
-      cursor = next;
-    }
+    placeChildren(list, wanted);
     const thread = id ? store.thread(id) : null;
     older.hidden = !(thread && thread.hasOlder);
     if (keepFromBottom) scroller.scrollTop = scroller.scrollHeight - fromBottom;

@@ -2,7 +2,7 @@
 // the company's on the left with the agent's first name, bots and system notices labelled.
 import { attachmentUrl } from "../api.js";
 import { h, icon, linkify } from "../dom.js";
-import { download, isImage, sizeText } from "../files.js";
+import { attachmentNode, download } from "../files.js";
 import { t } from "../i18n.js";
 import { fullDate, timeOfDay } from "../time.js";
 
@@ -51,45 +51,6 @@ function openImage(attachment) {
     });
 }
 
-function attachmentNode(attachment) {
-  if (isImage(attachment) && attachment.thumbnail) {
-    const ratio = attachment.width && attachment.height ? attachment.height / attachment.width : 0.75;
-    const img = h("img", {
-      alt: attachment.name,
-      width: 240,
-      height: Math.round(240 * Math.min(Math.max(ratio, 0.3), 2)),
-      decoding: "async",
-    });
-    attachmentUrl(attachment.id, true)
-      .then((url) => {
-        img.src = url;
-      })
-      .catch(() => img.classList.add("broken"));
-    return h(
-      "button",
-      {
-        type: "button",
-        class: "thumb",
-        "aria-label": t("Open photo {name}", { name: attachment.name }),
-        on: { click: () => openImage(attachment) },
-      },
-      img,
-    );
-  }
-  return h(
-    "button",
-    {
-      type: "button",
-      class: "file-chip",
-      "aria-label": t("Download {name}", { name: attachment.name }),
-      on: { click: () => download(attachment).catch(() => {}) },
-    },
-    icon("file"),
-    h("span", { class: "file-name", text: attachment.name }),
-    h("span", { class: "file-size", text: sizeText(attachment.size) }),
-  );
-}
-
 function body(text) {
   return text ? h("p", { class: "text" }, linkify(text)) : null;
 }
@@ -128,7 +89,9 @@ function meta(message, state, inWords = false) {
 }
 
 export function messageNode(message, conversation, { first = true, newestOwn = false } = {}) {
-  const files = (message.attachments || []).map(attachmentNode);
+  const files = (message.attachments || []).map((a) =>
+    attachmentNode(a, { width: 240, icon, open: openImage }),
+  );
   if (message.kind === "system") {
     return h(
       "li",

@@ -1,6 +1,6 @@
 // The open conversation: header with its actions, the whole history (older pages load when
 // scrolling up), typing, read state, the reply box, and the customer panel beside it.
-import { h } from "../messenger/dom.js";
+import { h, placeChildren } from "../messenger/dom.js";
 import { t } from "../messenger/i18n.js";
 import { dayLabel, fullDate, sameDay } from "../messenger/time.js";
 import { messageFor } from "../errors.js";
@@ -195,19 +195,7 @@ export function conversationPane(store, { linkFor }) {
       previous = message;
     }
     for (const key of [...nodes.keys()]) if (!used.has(key)) nodes.delete(key);
-    let cursor = list.firstChild;
-    for (const item of wanted) {
-      if (item === cursor) {
-        cursor = cursor.nextSibling;
-        continue;
-      }
-      list.insertBefore(item, cursor);
-    }
-    while (cursor) {
-      const next = cursor.nextSibling;
-      cursor.remove();
-      cursor = next;
-    }
+    placeChildren(list, wanted);
     const thread = store.thread(id);
     older.hidden = !thread.hasOlder;
     newer.hidden = !thread.hasNewer;

@@ -3,7 +3,7 @@
 // labelled. Text only ever becomes text nodes; links are made with linkify.
 import { attachmentUrl } from "../messenger/api.js";
 import { h, linkify } from "../messenger/dom.js";
-import { download, isImage, sizeText } from "../messenger/files.js";
+import { attachmentNode, download } from "../messenger/files.js";
 import { t } from "../messenger/i18n.js";
 import { fullDate, timeOfDay } from "../messenger/time.js";
 import { icon } from "../icons.js";
@@ -36,46 +36,6 @@ function openImage(attachment) {
       image.src = url;
     })
     .catch(() => image.replaceWith(h("p", { text: t("This file could not be loaded.") })));
-}
-
-function attachmentNode(attachment) {
-  if (isImage(attachment) && attachment.thumbnail) {
-    const ratio =
-      attachment.width && attachment.height ? attachment.height / attachment.width : 0.75;
-    const img = h("img", {
-      alt: attachment.name,
-      width: 200,
-      height: Math.round(200 * Math.min(Math.max(ratio, 0.3), 2)),
-      decoding: "async",
-    });
-    attachmentUrl(attachment.id, true)
-      .then((url) => {
-        img.src = url;
-      })
-      .catch(() => img.classList.add("broken"));
-    return h(
-      "button",
-      {
-        type: "button",
-        class: "thumb",
-        "aria-label": t("Open photo {name}", { name: attachment.name }),
-        on: { click: () => openImage(attachment) },
-      },
-      img,
-    );
-  }
-  return h(
-    "button",
-    {
-      type: "button",
-      class: "file-chip",
-      "aria-label": t("Download {name}", { name: attachment.name }),
-      on: { click: () => download(attachment).catch(() => {}) },
-    },
-    icon("file"),
-    h("span", { class: "file-name", text: attachment.name }),
-    h("span", { class: "file-size", text: sizeText(attachment.size) }),
-  );
 }
 
 // Note text with the @mentions of colleagues set apart.
@@ -119,7 +79,9 @@ export function messageNode(
   message,
   { customer, author = "", agentNames = [], state = null, hit = false, first = true },
 ) {
-  const files = (message.attachments || []).map(attachmentNode);
+  const files = (message.attachments || []).map((a) =>
+    attachmentNode(a, { width: 200, icon, open: openImage }),
+  );
   const classes = ["msg", `msg-${message.kind}`];
   if (message.pending) classes.push("msg-pending");
   if (hit) classes.push("msg-hit");
