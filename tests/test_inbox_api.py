@@ -504,6 +504,67 @@ async def test_counts_follow_the_views_and_move_when_an_agent_takes_a_conversati
     )
 
 
+async def test_the_counters_stay_equal_to_counting_the_rows(srv: Server, clock: FakeClock) -> None:
+    """The sidebar reads ``conversation_counts`` and the Mentions view ``conversation_mentions``
+    (kept by triggers): after every kind of change they equal a fresh count of the rows."""
+    w = await acme(srv)
+    c = await build_inbox(srv, clock, w)
+
+    async def derived_equals_counted() -> None:
+        n, cv = schema.conversation_counts.c, schema.conversations.c
+        m, cm = schema.mentions.c, schema.conversation_mentions.c
+        agent, team = func.coalesce(cv.owner_agent_id, 0), func.coalesce(cv.owner_team_id, 0)
+        async with srv.runtime.db.read_engine.connect() as conn:
+            kept = {
+                tuple(r[:4]): r[4]
+                for r in await conn.execute(
+                    select(n.company_id, n.status, n.owner_agent_id, n.owner_team_id, n.n)
+                )
+                if r[4] != 0
+            }
+            key = (cv.company_id, cv.status, agent, team)
+            counted = {
+                tuple(r[:4]): r[4]
+                for r in await conn.execute(select(*key, func.count()).group_by(*key))
+            }
+            threads = set(
+                await conn.execute(
+                    select(cm.company_id, cm.agent_id, cm.conversation_id, cm.mentioned_at)
+                )
+            )
+            newest = set(
+                await conn.execute(
+                    select(
+                        m.company_id, m.agent_id, m.conversation_id, func.max(m.created_at)
+                    ).group_by(m.company_id, m.agent_id, m.conversation_id)
+                )
+            )
+        assert kept == counted
+        assert threads == newest
+
+    await derived_equals_counted()
+    # owner changes (agent → team → nobody), status changes, a customer reopening, a snooze
+    await assign(w.otto, c["ben"], team_id=w.technik)
+    await assign(w.otto, c["technik"], agent_id=w.anna.id)
+    await set_status(w.anna, c["technik"], "resolved")
+    ok(await w.kim.send(c["resolved"], "Doch noch eine Frage"), 201)
+    await set_status(w.anna, c["tie2"], "snoozed", clock.now() + timedelta(hours=1))
+    # mentions: a second note in the same conversation moves the newest time on
+    for minutes in (1, 2):
+        clock.advance(timedelta(minutes=minutes))
+        body = {"note": True, "mentions": [w.ben.id]}
+        ok(await w.anna.send(c["tie3"], f"@Ben {minutes}", **body), 201)
+    ok(await w.ben.send(c["late"], "@Anna bitte", note=True, mentions=[w.anna.id]), 201)
+    await derived_equals_counted()
+    # deleting a team releases its resolved conversations (an UPDATE over many rows)
+    for key in ("support_answered", "support_waiting"):
+        await set_status(w.ben, c[key], "resolved")
+    ok(await w.otto.delete(f"{API}/companies/acme/teams/{w.support}"), 204)
+    await derived_equals_counted()
+    assert (await counts(w.ben))["mentions"] == 1
+    assert (await counts(w.anna))["mentions"] == 1
+
+
 async def test_counts_are_for_members_and_an_api_token_counts_all(srv: Server) -> None:
     w = await acme(srv)
     await start(w.kim, "Hallo")

@@ -220,50 +220,30 @@ class SqlConversations(Repo):
     async def _mentioned(
         self, flt: ConversationFilter, agent_id: AgentId
     ) -> list[tuple[Conversation, ListPosition]]:
-        """Newest mention first. The agent's mentions are grouped by conversation from a
-        covering index (``ix_mentions_company_agent_conversation``) and taken newest first a
-        batch at a time; only a batch's conversations are read (and filtered)."""
-        m = t.mentions.c
-        newest = func.max(m.created_at)
-        groups = select(m.conversation_id, newest.label("mentioned_at")).where(
-            m.agent_id == agent_id
+        """Newest mention first: ``conversation_mentions`` (a row per agent and conversation,
+        kept by triggers) read in its index order, each joined to its conversation by primary
+        key and filtered there."""
+        c, cm = t.conversations.c, t.conversation_mentions.c
+        stmt = (
+            select(t.conversations, cm.mentioned_at)
+            .select_from(t.conversation_mentions.join(t.conversations, c.id == cm.conversation_id))
+            .where(cm.agent_id == agent_id, *_filters(replace(flt, company_ids=None)))
         )
         if flt.company_ids is not None:
-            groups = groups.where(_in(m.company_id, flt.company_ids))
-        groups = groups.group_by(m.company_id, m.conversation_id).order_by(
-            newest.desc(), m.conversation_id.desc()
-        )
-        filters = _filters(replace(flt, company_ids=None))
-        batch = max(flt.limit * 4, 100) if filters else flt.limit
-        if flt.company_ids is not None:
-            # the batch is read by primary key: a plain company_id term would lure SQLite's
-            # planner onto a company index (a scan of the company) instead
-            filters.append(_in(t.conversations.c.company_id + 0, flt.company_ids))
+            stmt = stmt.where(_in(cm.company_id, flt.company_ids))
         pos = flt.after
-        out: list[tuple[Conversation, ListPosition]] = []
-        while len(out) < flt.limit:
-            stmt = groups
-            if pos is not None:
-                if pos.phase != ListPhase.MENTION:
-                    raise ValueError(f"a {pos.phase} position in a list of mentions")
-                stmt = stmt.having(
-                    or_(newest < pos.at, and_(newest == pos.at, m.conversation_id < pos.id))
-                )
-            found = await self._all(stmt.limit(batch))
-            if not found:
-                break
-            ids = [r.conversation_id for r in found]
-            rows = await self._all(
-                select(t.conversations).where(t.conversations.c.id.in_(ids), *filters)
+        if pos is not None:
+            if pos.phase != ListPhase.MENTION:
+                raise ValueError(f"a {pos.phase} position in a list of mentions")
+            stmt = stmt.where(
+                cm.mentioned_at <= pos.at,
+                or_(cm.mentioned_at < pos.at, cm.conversation_id < pos.id),
             )
-            matching = {r.id: conversation_from(r) for r in rows}
-            for r in found:
-                conv = matching.get(r.conversation_id)
-                if conv is not None and len(out) < flt.limit:
-                    out.append((conv, ListPosition(ListPhase.MENTION, r.mentioned_at, conv.id)))
-            if len(found) < batch:
-                break
-            pos = ListPosition(ListPhase.MENTION, found[-1].mentioned_at, found[-1].conversation_id)
+        stmt = stmt.order_by(cm.mentioned_at.desc(), cm.conversation_id.desc()).limit(flt.limit)
+        out: list[tuple[Conversation, ListPosition]] = []
+        for r in await self._all(stmt):
+            conv = conversation_from(r)
+            out.append((conv, ListPosition(ListPhase.MENTION, r.mentioned_at, conv.id)))
         return out
 
 

@@ -1,7 +1,7 @@
 """The agent inbox's read side (sidebar counts, the customers of a page) and note mentions.
 
-The counts are grouped COUNTs over the inbox indexes of ``conversations`` (``company_id``,
-``status``, then the owner): each is one range scan of the status asked for.
+The counts read ``conversation_counts`` (a row per status and owner, kept by triggers; see
+migration 0005): a handful of rows per company, however many conversations it has.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import func, insert, select
 
 from eyelevel.core.entities import Customer, Message, Status
 from eyelevel.core.ids import AgentId, CompanyId, CustomerId, MessageId, TeamId
@@ -22,52 +22,41 @@ class SqlInbox(Repo):
     async def counts(
         self, company_id: CompanyId, *, status: Status, agent_id: AgentId | None
     ) -> InboxCounts:
-        c, m = t.conversations.c, t.mentions.c
-        in_status = (c.company_id == company_id, c.status == status.value)
-        by_agent = {
-            r.owner_agent_id: int(r.n)
-            for r in await self._all(
-                select(c.owner_agent_id, func.count().label("n"))
-                .where(*in_status)
-                .group_by(c.owner_agent_id)
+        n = t.conversation_counts.c
+        by_agent: dict[int, int] = {}
+        by_team: dict[TeamId, int] = {}
+        by_status = dict.fromkeys(Status, 0)
+        for r in await self._all(
+            select(n.status, n.owner_agent_id, n.owner_team_id, n.n).where(
+                n.company_id == company_id, n.n != 0
             )
-        }
-        by_team = {
-            TeamId(r.owner_team_id): int(r.n)
-            for r in await self._all(
-                select(c.owner_team_id, func.count().label("n"))
-                .where(*in_status, c.owner_team_id.is_not(None))
-                .group_by(c.owner_team_id)
-            )
-        }
-        by_status = {
-            Status(r.status): int(r.n)
-            for r in await self._all(
-                select(c.status, func.count().label("n"))
-                .where(c.company_id == company_id)
-                .group_by(c.status)
-            )
-        }
+        ):
+            by_status[Status(r.status)] += r.n
+            if r.status == status.value:
+                by_agent[r.owner_agent_id] = by_agent.get(r.owner_agent_id, 0) + r.n
+                if r.owner_team_id:
+                    team = TeamId(r.owner_team_id)
+                    by_team[team] = by_team.get(team, 0) + r.n
         mentions = 0
         if agent_id is not None:
+            c, cm = t.conversations.c, t.conversation_mentions.c
             row = await self._one(
-                select(func.count(func.distinct(m.conversation_id)))
+                select(func.count())
                 .select_from(
-                    t.mentions.join(
-                        t.conversations,
-                        and_(c.company_id == m.company_id, c.id == m.conversation_id),
-                    )
+                    t.conversation_mentions.join(t.conversations, c.id == cm.conversation_id)
                 )
-                .where(m.company_id == company_id, m.agent_id == agent_id, *in_status)
+                .where(
+                    cm.company_id == company_id, cm.agent_id == agent_id, c.status == status.value
+                )
             )
             mentions = int(row[0]) if row else 0
         return InboxCounts(
             mine=by_agent.get(agent_id, 0) if agent_id is not None else 0,
-            unassigned=by_agent.get(None, 0),
+            unassigned=by_agent.get(0, 0),
             all=sum(by_agent.values()),
             mentions=mentions,
             teams=by_team,
-            statuses={s: by_status.get(s, 0) for s in Status},
+            statuses=by_status,
         )
 
     async def customers(self, customer_ids: Sequence[CustomerId]) -> dict[CustomerId, Customer]:

@@ -321,13 +321,44 @@ mentions = Table(
     Column("conversation_id", Id, ForeignKey("conversations.id"), nullable=False),
     Column("created_at", TS, nullable=False),
     Index("ix_mentions_company_agent", "company_id", "agent_id", "created_at"),
-    # the Mentions view and count: an agent's mentions grouped by conversation, covering
+)
+
+# Derived tables, kept by triggers in the transaction that changes their source (migration
+# 0005), so every write path (actions, the seed's bulk load, later deletions) keeps them true.
+
+# how many conversations a company has per status and owner (0: no agent / no team): the
+# sidebar's counts read these few rows instead of counting the conversations
+conversation_counts = Table(
+    "conversation_counts",
+    metadata,
+    Column("company_id", Id, primary_key=True, autoincrement=False),
+    Column("status", String(10), primary_key=True),
+    Column("owner_agent_id", Id, primary_key=True, autoincrement=False),
+    Column("owner_team_id", Id, primary_key=True, autoincrement=False),
+    Column("n", Integer, nullable=False),
+)
+
+# per agent and conversation the newest note mentioning that agent: the Mentions view reads
+# a page of it in order (newest mention first) and joins the conversations by primary key
+conversation_mentions = Table(
+    "conversation_mentions",
+    metadata,
+    Column("company_id", Id, ForeignKey("companies.id"), primary_key=True, autoincrement=False),
+    Column("agent_id", Id, ForeignKey("agents.id"), primary_key=True, autoincrement=False),
+    Column(
+        "conversation_id",
+        Id,
+        ForeignKey("conversations.id"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("mentioned_at", TS, nullable=False),
     Index(
-        "ix_mentions_company_agent_conversation",
+        "ix_conversation_mentions_newest",
         "company_id",
         "agent_id",
+        "mentioned_at",
         "conversation_id",
-        "created_at",
     ),
 )
 
