@@ -54,7 +54,7 @@ async def test_seed_then_bench_inbox(db_url: str, tmp_path: Path) -> None:
 
     bench = run(["bench", "inbox", "--rounds", "2", "--deep", "3"], db_url, tmp_path)
     assert bench.returncode == 0, bench.stdout + bench.stderr
-    for op in ("list all newest p1", "list unassigned", "open (both)", "search 'Rechnung'"):
+    for op in ("list all newest p1", "list unassigned", "open: both at once", "search 'Rechnung'"):
         assert op in bench.stdout, bench.stdout
     assert "errors" not in bench.stdout, bench.stdout
     assert re.search(r"targets \(p95\).*(all met|\d+ missed)", bench.stdout), bench.stdout

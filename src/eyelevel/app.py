@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -136,6 +137,11 @@ def create_app(
         if settings.run_worker:
             worker = Worker(rt.ctx, handlers(rt.mailer, rt.ctx), idle_seconds=worker_idle_seconds)
             worker_task = asyncio.create_task(worker.run_forever(), name="worker")
+        # What start-up loaded (modules, schemas, catalogs) lives as long as the process: out
+        # of the collector's reach, a full collection scans only newer objects (3 ms instead
+        # of a 60-90 ms pause in some request every few seconds).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

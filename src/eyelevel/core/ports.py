@@ -106,6 +106,16 @@ class ListPosition:
 
 
 @dataclass(frozen=True, slots=True)
+class Listed:
+    """One row of a conversation list (``last`` and ``customer``: when asked for)."""
+
+    conversation: Conversation
+    position: ListPosition
+    last: Message | None = None
+    customer: Customer | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ConversationFilter:
     """Read-side filter; tenancy fields come from the principal, never from the client."""
 
@@ -255,8 +265,10 @@ class ConversationRepo(Protocol):
         team_id: TeamId | None,
         now: datetime,
     ) -> None: ...
-    async def listing(self, flt: ConversationFilter) -> list[tuple[Conversation, ListPosition]]:
-        """A page in the filter's order, each row with its position (for the next cursor)."""
+    async def listing(self, flt: ConversationFilter, *, latest: bool = False) -> list[Listed]:
+        """A page in the filter's order, each row with its position (for the next cursor).
+        ``latest``: with each conversation's newest message (notes included) and its customer,
+        read in the same statement (for company members)."""
         ...
 
 

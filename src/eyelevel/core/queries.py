@@ -22,11 +22,12 @@ from eyelevel.core.entities import (
     Team,
 )
 from eyelevel.core.errors import DomainError, ErrorCode, not_found
-from eyelevel.core.ids import AgentId, ConversationId, CustomerId, EventPos, LabelId, TeamId
+from eyelevel.core.ids import AgentId, ConversationId, EventPos, LabelId, TeamId
 from eyelevel.core.ports import (
     Context,
     ConversationFilter,
     InboxCounts,
+    Listed,
     ListPhase,
     ListPosition,
     ListSort,
@@ -128,9 +129,11 @@ async def list_conversations(
     async def read(uow: UnitOfWork) -> list[ConversationRow]:
         if scoped.customer_id is None and not scoped.company_ids:
             return []
-        listed = await uow.conversations.listing(scoped)
-        rows = await _rows_txn(uow, principal, [c for c, _ in listed], include_notes)
-        return [replace(r, position=p) for r, (_, p) in zip(rows, listed, strict=True)]
+        # a member's newest message may be a note: it is the one at last_seq, read (with the
+        # customer) in the page's own statement
+        listed = await uow.conversations.listing(scoped, latest=include_notes)
+        rows = await _rows_txn(uow, principal, [li.conversation for li in listed], listed)
+        return [replace(r, position=li.position) for r, li in zip(rows, listed, strict=True)]
 
     return await ctx.db.read(read)
 
@@ -171,35 +174,42 @@ async def _rows_txn(
     uow: UnitOfWork,
     principal: Principal,
     conversations: Sequence[Conversation],
-    include_notes: bool,
+    listed: Sequence[Listed] | None = None,
 ) -> list[ConversationRow]:
     """Each conversation with its last visible message, its company and the unread count;
-    for company members also its customer and its labels."""
-    last = await uow.messages.last_visible(conversations, include_notes)
+    for company members also its customer and its labels. ``listed``: the page as read with
+    ``latest`` (newest message and customer already there)."""
+    customer = isinstance(principal, CustomerPrincipal)
+    include_notes = sees_internals(principal)
+    if listed is not None and include_notes:
+        last = {li.conversation.id: li.last for li in listed if li.last is not None}
+        customers = {li.customer.id: li.customer for li in listed if li.customer is not None}
+    else:
+        last = await uow.messages.last_visible(conversations, include_notes)
+        customers = {}
+        if not customer and conversations:
+            customers = await uow.inbox.customers([c.customer_id for c in conversations])
     completed = await with_attachments_txn(uow, list(last.values()))
     if include_notes:
         completed = await with_mentions_txn(uow, completed)
-    lasts = {m.id: m for m in completed}
+    lasts = {m.conversation_id: m for m in completed}
     companies = {
         c.id: c for c in await uow.companies.get_many(sorted({c.company_id for c in conversations}))
     }
-    customer = isinstance(principal, CustomerPrincipal)
     unread = await uow.messages.unread_counts(
         conversations,
         reader=reader_key(principal),
         kinds=COMPANY_KINDS if customer else frozenset({MessageKind.CUSTOMER}),
     )
-    customers: dict[CustomerId, Customer] = {}
     labels: dict[ConversationId, list[LabelId]] = {}
-    if not customer and conversations:
-        customers = await uow.inbox.customers([c.customer_id for c in conversations])
+    if not customer:
         for company_id in sorted({c.company_id for c in conversations}):
             ids = [c.id for c in conversations if c.company_id == company_id]
             labels.update(await uow.labels.of_conversations(company_id, ids))
     return [
         ConversationRow(
             c,
-            lasts[last[c.id].id] if c.id in last else None,
+            lasts.get(c.id),
             companies.get(c.company_id),
             unread.get(c.id, 0),
             customer=None if customer else customers.get(c.customer_id),
@@ -216,7 +226,7 @@ async def get_conversation_row(
 
     async def read(uow: UnitOfWork) -> tuple[ConversationRow, list[ReadMarker]]:
         conversation = await access_conversation_txn(uow, principal, conversation_id)
-        rows = await _rows_txn(uow, principal, [conversation], sees_internals(principal))
+        rows = await _rows_txn(uow, principal, [conversation])
         return rows[0], await uow.messages.read_markers(conversation)
 
     return await ctx.db.read(read)

@@ -25,11 +25,12 @@ from eyelevel.core.ids import (
     MessageId,
     TeamId,
 )
-from eyelevel.core.ports import ConversationFilter, ListPhase, ListPosition, ListSort
+from eyelevel.core.ports import ConversationFilter, Listed, ListPhase, ListPosition, ListSort
 from eyelevel.storage import schema as t
 from eyelevel.storage.rows import (
     Repo,
     conversation_from,
+    customer_from,
     message_from,
 )
 from eyelevel.storage.search import index_message_txn
@@ -169,26 +170,26 @@ class SqlConversations(Repo):
             .values(owner_agent_id=agent_id, owner_team_id=team_id, updated_at=now)
         )
 
-    async def listing(self, flt: ConversationFilter) -> list[tuple[Conversation, ListPosition]]:
+    async def listing(self, flt: ConversationFilter, *, latest: bool = False) -> list[Listed]:
         """One page; sort=waiting reads the waiting stretch, then (when the page is not full)
         the idle one, each from an index in its order (see the conversations' indexes)."""
         if flt.mentioning is not None:
-            return await self._mentioned(flt, flt.mentioning)
+            return await self._mentioned(flt, flt.mentioning, latest)
         if flt.sort == ListSort.NEWEST:
-            return await self._stretch(flt, ListPhase.ACTIVITY, flt.limit)
+            return await self._stretch(flt, ListPhase.ACTIVITY, flt.limit, latest)
         if flt.after is not None and flt.after.phase == ListPhase.IDLE:
-            return await self._stretch(flt, ListPhase.IDLE, flt.limit)
-        rows = await self._stretch(flt, ListPhase.WAITING, flt.limit)
+            return await self._stretch(flt, ListPhase.IDLE, flt.limit, latest)
+        rows = await self._stretch(flt, ListPhase.WAITING, flt.limit, latest)
         if len(rows) < flt.limit:
             rest = replace(flt, after=None)
-            rows += await self._stretch(rest, ListPhase.IDLE, flt.limit - len(rows))
+            rows += await self._stretch(rest, ListPhase.IDLE, flt.limit - len(rows), latest)
         return rows
 
     async def _stretch(
-        self, flt: ConversationFilter, phase: ListPhase, limit: int
-    ) -> list[tuple[Conversation, ListPosition]]:
+        self, flt: ConversationFilter, phase: ListPhase, limit: int, latest: bool
+    ) -> list[Listed]:
         c = t.conversations.c
-        stmt = select(t.conversations).where(*_filters(flt))
+        stmt = _page_select(latest).where(*_filters(flt))
         pos = flt.after
         if pos is not None and pos.phase != phase:
             raise ValueError(f"a {pos.phase} position in a {phase} stretch")
@@ -214,19 +215,24 @@ class SqlConversations(Repo):
                     or_(c.last_activity_at < pos.at, c.id < pos.id),
                 )
             stmt = stmt.order_by(c.last_activity_at.desc(), c.id.desc())
-        rows = [conversation_from(r) for r in await self._all(stmt.limit(limit))]
-        return [(conv, _position(conv, phase)) for conv in rows]
+        out: list[Listed] = []
+        for r in await self._all(stmt.limit(limit)):
+            conv = conversation_from(r)
+            out.append(_listed(r, conv, _position(conv, phase), latest))
+        return out
 
     async def _mentioned(
-        self, flt: ConversationFilter, agent_id: AgentId
-    ) -> list[tuple[Conversation, ListPosition]]:
+        self, flt: ConversationFilter, agent_id: AgentId, latest: bool
+    ) -> list[Listed]:
         """Newest mention first: ``conversation_mentions`` (a row per agent and conversation,
         kept by triggers) read in its index order, each joined to its conversation by primary
         key and filtered there."""
         c, cm = t.conversations.c, t.conversation_mentions.c
         stmt = (
-            select(t.conversations, cm.mentioned_at)
-            .select_from(t.conversation_mentions.join(t.conversations, c.id == cm.conversation_id))
+            _page_select(
+                latest, t.conversation_mentions.join(t.conversations, c.id == cm.conversation_id)
+            )
+            .add_columns(cm.mentioned_at)
             .where(cm.agent_id == agent_id, *_filters(replace(flt, company_ids=None)))
         )
         if flt.company_ids is not None:
@@ -240,11 +246,58 @@ class SqlConversations(Repo):
                 or_(cm.mentioned_at < pos.at, cm.conversation_id < pos.id),
             )
         stmt = stmt.order_by(cm.mentioned_at.desc(), cm.conversation_id.desc()).limit(flt.limit)
-        out: list[tuple[Conversation, ListPosition]] = []
+        out: list[Listed] = []
         for r in await self._all(stmt):
             conv = conversation_from(r)
-            out.append((conv, ListPosition(ListPhase.MENTION, r.mentioned_at, conv.id)))
+            position = ListPosition(ListPhase.MENTION, r.mentioned_at, conv.id)
+            out.append(_listed(r, conv, position, latest))
         return out
+
+
+# A list page with each conversation's newest message and its customer (``latest``): joined by
+# key (messages by (company_id, conversation_id, seq = last_seq), customers by id), their
+# columns prefixed so that they do not collide with the conversation's.
+_last = t.messages.alias("last_message")
+_customer = t.customers.alias("customer")
+_LAST_COLUMNS = [col.label(f"m_{col.name}") for col in _last.c]
+_CUSTOMER_COLUMNS = [col.label(f"u_{col.name}") for col in _customer.c]
+
+
+def _page_select(latest: bool, source: Any = None) -> Any:
+    c = t.conversations.c
+    source = t.conversations if source is None else source
+    if not latest:
+        return select(t.conversations).select_from(source)
+    joined = source.outerjoin(
+        _last,
+        and_(
+            _last.c.company_id == c.company_id,
+            _last.c.conversation_id == c.id,
+            _last.c.seq == c.last_seq,
+        ),
+    ).join(_customer, _customer.c.id == c.customer_id)
+    return select(t.conversations, *_LAST_COLUMNS, *_CUSTOMER_COLUMNS).select_from(joined)
+
+
+class _Prefixed:
+    """The columns of a row that start with a prefix, by their names without it."""
+
+    __slots__ = ("_prefix", "_row")
+
+    def __init__(self, row: Any, prefix: str) -> None:
+        self._row, self._prefix = row, prefix
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, self._prefix + name)
+
+
+def _listed(r: Any, conv: Conversation, position: ListPosition, latest: bool) -> Listed:
+    if not latest:
+        return Listed(conv, position)
+    last_message: Any = _Prefixed(r, "m_")
+    customer: Any = _Prefixed(r, "u_")
+    last = message_from(last_message) if r.m_id is not None else None
+    return Listed(conv, position, last, customer_from(customer))
 
 
 def _in(column: Any, ids: frozenset[CompanyId]) -> Any:

@@ -336,13 +336,18 @@ export function conversationPane(store, { linkFor }) {
       subtitle.textContent = "";
     }
     try {
-      if (!same || !conversation) conversation = await store.fetchConversation(id);
+      const fetching = !same || !conversation ? store.fetchConversation(id) : null;
+      // the messages load at the same time, unless a search hit needs the conversation's
+      // last_seq first to pick the page around it
+      const loading = !seq || conversation ? store.loadThread(id, seq) : null;
+      loading?.catch(() => {}); // a failure is reported below, once
+      if (fetching) conversation = await fetching;
       if (id !== nextId) return;
       drawHeader();
       customer.show(conversation);
       const thread = store.thread(id);
       if (thread.loaded && !seq) drawMessages({ follow: true });
-      await store.loadThread(id, seq);
+      await (loading || store.loadThread(id, seq));
       if (id !== nextId) return;
       drawMessages({ follow: !seq, toHit: Boolean(seq) });
       drawTyping();
