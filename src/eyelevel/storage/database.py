@@ -104,9 +104,7 @@ class SqlDatabase:
             self.write_engine = create_async_engine(
                 url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
             )
-            # Reads run without BEGIN/ROLLBACK (two round trips less per request): under READ
-            # COMMITTED every statement takes its own snapshot anyway, in a transaction or not.
-            self.read_engine = self.write_engine.execution_options(isolation_level="AUTOCOMMIT")
+            self.read_engine = self.write_engine
         self._queue: asyncio.Queue[_Write] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
 

@@ -158,6 +158,55 @@ customers = Table(
     Column("created_at", TS, nullable=False),
 )
 
+# What a customer may share with companies, beyond the display name everyone sees
+# (docs/privacy.md). One row per customer; NULL: not filled in.
+customer_profiles = Table(
+    "customer_profiles",
+    metadata,
+    Column("customer_id", Id, ForeignKey("customers.id"), primary_key=True, autoincrement=False),
+    Column("first_name", String(100)),
+    Column("last_name", String(100)),
+    Column("phone", String(40)),
+    Column("address", String(500)),
+    Column("updated_at", TS, nullable=False),
+)
+
+# the customer's number at one company (the company sees it only when granted)
+customer_numbers = Table(
+    "customer_numbers",
+    metadata,
+    Column("customer_id", Id, ForeignKey("customers.id"), primary_key=True, autoincrement=False),
+    Column("company_id", Id, ForeignKey("companies.id"), primary_key=True, autoincrement=False),
+    Column("number", String(60), nullable=False),
+)
+
+# which profile fields a customer shares with which company, since when
+sharing_grants = Table(
+    "sharing_grants",
+    metadata,
+    Column("customer_id", Id, ForeignKey("customers.id"), primary_key=True, autoincrement=False),
+    Column("company_id", Id, ForeignKey("companies.id"), primary_key=True, autoincrement=False),
+    Column("field", String(20), primary_key=True),
+    Column("granted_at", TS, nullable=False),
+    Index("ix_sharing_grants_company_customer", "company_id", "customer_id"),
+)
+
+# every grant and revocation, append-only (triggers refuse UPDATE and DELETE, migration 0006);
+# no foreign keys: the record outlives the account as a pseudonymous entry
+consent_ledger = Table(
+    "consent_ledger",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("customer_id", Id, nullable=False),
+    Column("company_id", Id, nullable=False),
+    Column("action", String(10), nullable=False),  # grant | revoke
+    Column("field", String(20), nullable=False),
+    Column("screen", String(40), nullable=False),  # where the customer did it
+    Column("text_version", String(40), nullable=False),  # the wording shown to them
+    Column("created_at", TS, nullable=False),
+    Index("ix_consent_ledger_customer", "customer_id", "id"),
+)
+
 conversations = Table(
     "conversations",
     metadata,
