@@ -318,10 +318,12 @@ async def test_every_view_pages_through_its_rows_in_both_sorts(
     assert len(everything) == 14
     by_id = {i["id"]: i for i in everything}
     kim = by_id[c["tie1"]]["customer"]
-    assert (kim["id"], kim["name"], kim["email"].endswith("@example.org")) == (
+    # the display name only: Kim shares nothing else with Acme (docs/privacy.md)
+    assert (kim["id"], kim["name"], kim["email"], kim["shared"]) == (
         w.kim.id,
         "Kim Kunde",
-        True,
+        None,
+        [],
     )
     assert sorted(by_id[c["tie2"]]["labels"]) == sorted([vip, rueckruf])
     assert by_id[c["tie3"]]["labels"] == []
@@ -855,11 +857,12 @@ async def test_the_customer_panel_and_earlier_conversations(srv: Server, clock: 
     clock.advance(timedelta(days=3))
     newer = await start(w.kim, "Zweite Frage")
     panel = (await conv(w.anna, newer))["customer"]
-    assert (panel["id"], panel["name"], panel["email"].endswith("@example.org")) == (
-        w.kim.id,
-        "Kim Kunde",
-        True,
-    )
+    assert (panel["id"], panel["name"], panel["email"]) == (w.kim.id, "Kim Kunde", None)
+    # once Kim shares her email with Acme, the panel shows it
+    shared = {"fields": {"email": True}, "screen": "privacy_card", "text_version": "v1"}
+    ok(await w.kim.http.put(f"{API}/me/privacy/acme", json=shared))
+    panel = (await conv(w.anna, newer))["customer"]
+    assert (panel["email"].endswith("@example.org"), panel["shared"]) == (True, ["email"])
 
     earlier = await paged(w.anna, 1, customer_id=w.kim.id)
     assert [i["id"] for i in earlier] == [newer, older]  # this company's only
@@ -873,11 +876,12 @@ async def test_the_customer_panel_and_earlier_conversations(srv: Server, clock: 
     token = ok(await v.post(f"{API}/auth/visitor", {"display_name": "Gast"}), 201)
     v.token = token["token"]
     vid = await start(v, "Frage ohne Konto")
-    assert (await conv(w.anna, vid))["customer"] == {
-        "id": token["customer_id"],
-        "name": "Gast",
-        "email": None,
-    }
+    visitor = (await conv(w.anna, vid))["customer"]
+    assert (visitor["id"], visitor["name"], visitor["email"]) == (
+        token["customer_id"],
+        "Gast",
+        None,
+    )
     # the customer does not get a panel about themselves, nor labels or the wait
     own = await conv(w.kim, newer)
     assert (own["customer"], own["labels"], own["waiting_since"]) == (None, None, None)

@@ -410,6 +410,27 @@ def _check_sessions(actor: Actor, req: Req, r: httpx.Response) -> str | None:
     return None
 
 
+def _check_privacy(actor: Actor, req: Req, r: httpx.Response) -> str | None:
+    """The privacy routes are the customer's own: a company principal gets 403 before anything
+    is looked up; a customer reads only their own profile, card and ledger."""
+    if actor.role in UNAUTHENTICATED:
+        return _expect_status(r, 401, "unauthenticated")
+    if req.expect == INVALID:  # the request schema refuses it before anything else
+        return _expect_status(r, 422, "validation_error")
+    if actor.role not in CUSTOMERS:
+        return _expect_status(r, 403, "forbidden")
+    if req.method != "GET":
+        return _expect_status(r, 422, "validation_error")
+    if r.status_code != 200:
+        return f"expected 200, got {r.status_code} {r.text[:200]}"
+    body = r.json()
+    if req.path.endswith("/consents"):
+        return None
+    if "visible" in body and body["visible"]["id"] != actor.id:
+        return "a privacy card showed another customer"
+    return None
+
+
 def _future() -> str:
     return (datetime.now(UTC) + timedelta(days=2)).isoformat()
 
@@ -640,6 +661,51 @@ MATRIX: dict[tuple[str, str], Entry] = {
                 who=frozenset({"token_a"}),
             ),
         ],
+    ),
+    # -- the customer's privacy: their own profile, cards and ledger ----------------------
+    ("GET", f"{API}/me/profile"): Scoped(
+        build=lambda t: [Req("GET", f"{API}/me/profile")], check=_check_privacy
+    ),
+    ("PUT", f"{API}/me/profile"): Scoped(
+        build=lambda t: [
+            Req("PUT", f"{API}/me/profile", {"phone": "not a number", "first_name": "Eve"}),
+            Req(
+                "PUT",
+                f"{API}/me/profile",
+                {"first_name": "Eve", "customer_id": t.customer_id},
+                expect=INVALID,
+                note=_extra("customer_id"),
+            ),
+        ],
+        check=_check_privacy,
+    ),
+    ("GET", f"{API}/me/privacy/{{slug}}"): Scoped(
+        build=lambda t: [Req("GET", f"{API}/me/privacy/{t.slug}")], check=_check_privacy
+    ),
+    ("PUT", f"{API}/me/privacy/{{slug}}"): Scoped(
+        build=lambda t: [
+            Req(
+                "PUT",
+                f"{API}/me/privacy/{t.slug}",
+                {"fields": {"email": True}, "screen": "Bad Screen!", "text_version": "v1"},
+            ),
+            Req(
+                "PUT",
+                f"{API}/me/privacy/{t.slug}",
+                {
+                    "fields": {"email": True},
+                    "screen": "privacy_card",
+                    "text_version": "v1",
+                    "customer_id": t.customer_id,
+                },
+                expect=INVALID,
+                note=_extra("customer_id"),
+            ),
+        ],
+        check=_check_privacy,
+    ),
+    ("GET", f"{API}/me/consents"): Scoped(
+        build=lambda t: [Req("GET", f"{API}/me/consents")], check=_check_privacy
     ),
     # -- company administration: profile, teams, labels, canned responses ------------------
     ("PATCH", f"{API}/companies/{{slug}}"): OnObject(

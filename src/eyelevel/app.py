@@ -36,6 +36,7 @@ from eyelevel.web.api import (
     company_admin,
     conversations,
     labels,
+    privacy,
 )
 from eyelevel.web.api import inbox as inbox_api
 from eyelevel.web.api import search as search_api
@@ -181,6 +182,7 @@ def create_app(
         attachments.router,
         labels.router,
         canned.router,
+        privacy.router,
         company_admin.router,
         ws_router,
         ops.router,

@@ -205,6 +205,31 @@ class AuditEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomerProfile:
+    """What a customer may share with companies beyond the display name (None: not given)."""
+
+    customer_id: CustomerId
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentEntry:
+    """One grant or revocation in the customer's consent ledger (append-only)."""
+
+    id: int
+    customer_id: CustomerId
+    company_id: CompanyId
+    action: str  # "grant" | "revoke"
+    field: str
+    screen: str  # where the customer did it, e.g. "privacy_card"
+    text_version: str  # the version of the wording they were shown
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Label:
     """A company-defined, coloured tag on conversations."""
 

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from eyelevel.core.entities import Conversation, Message, MessageKind, NewEvent, Status
-from eyelevel.core.ids import CompanyId, ConversationId
+from eyelevel.core.ids import CompanyId, ConversationId, CustomerId
 
 
 class EventType(StrEnum):
@@ -25,6 +25,7 @@ class EventType(StrEnum):
     MESSAGE_READ = "message.read"
     TYPING = "typing"
     AGENT_PRESENCE = "agent.presence"  # ephemeral, company members only
+    CUSTOMER_SHARED_FIELDS_CHANGED = "customer.shared_fields_changed"
 
 
 def iso(value: datetime | None) -> str | None:
@@ -125,4 +126,27 @@ def labels_changed(
         conversation_id=conversation_id,
         customer_id=None,
         data={"conversation_id": conversation_id, "label_ids": sorted(label_ids)},
+    )
+
+
+def shared_fields_changed(
+    company_id: CompanyId,
+    customer_id: CustomerId,
+    shared: Iterable[str],
+    changed: Iterable[str],
+) -> NewEvent:
+    """A customer changed what one company sees: the fields shared now and the ones that
+    changed (granted, revoked, or a shared value edited). Names only, never values: whoever may
+    see them fetches them again. For the company and the customer's own other devices."""
+    return NewEvent(
+        type=EventType.CUSTOMER_SHARED_FIELDS_CHANGED,
+        company_id=company_id,
+        conversation_id=None,
+        customer_id=customer_id,
+        data={
+            "customer_id": customer_id,
+            "company_id": company_id,
+            "shared": list(shared),
+            "changed": list(changed),
+        },
     )

@@ -21,8 +21,10 @@ from eyelevel.core.entities import (
     AuditEntry,
     CannedResponse,
     Company,
+    ConsentEntry,
     Conversation,
     Customer,
+    CustomerProfile,
     Event,
     Label,
     Membership,
@@ -47,6 +49,7 @@ from eyelevel.core.ids import (
     TeamId,
     TokenId,
 )
+from eyelevel.core.rules.sharing import SharedCustomer
 
 T = TypeVar("T")
 
@@ -627,6 +630,37 @@ class JobRepo(Protocol):
     async def retry(self, job_id: int, run_at: datetime, error_code: str) -> None: ...
 
 
+class SharingRepo(Protocol):
+    """Customer profiles, per-company grants and the consent ledger (docs/privacy.md)."""
+
+    async def profile(self, customer_id: CustomerId) -> CustomerProfile | None: ...
+    async def save_profile(self, profile: CustomerProfile, now: datetime) -> None: ...
+    async def number(self, customer_id: CustomerId, company_id: CompanyId) -> str | None: ...
+    async def set_number(
+        self, customer_id: CustomerId, company_id: CompanyId, number: str | None
+    ) -> None: ...
+    async def grants(
+        self, customer_id: CustomerId, company_id: CompanyId
+    ) -> dict[str, datetime]: ...
+    async def companies_granted(
+        self, customer_id: CustomerId, fields: Sequence[str]
+    ) -> list[CompanyId]:
+        """The companies the customer grants any of ``fields``."""
+        ...
+
+    async def grant(
+        self, customer_id: CustomerId, company_id: CompanyId, field: str, now: datetime
+    ) -> None: ...
+    async def revoke(self, customer_id: CustomerId, company_id: CompanyId, field: str) -> None: ...
+    async def append_consent(self, entry: ConsentEntry) -> None: ...
+    async def ledger(self, customer_id: CustomerId, limit: int) -> list[ConsentEntry]: ...
+    async def shared_with(
+        self, company_id: CompanyId, customers: Sequence[Customer]
+    ) -> dict[CustomerId, SharedCustomer]:
+        """What the company sees of each customer, in one statement."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Repositories write only through it; ``emit`` appends to the stream."""
 
@@ -662,6 +696,8 @@ class UnitOfWork(Protocol):
     def labels(self) -> LabelRepo: ...
     @property
     def canned(self) -> CannedRepo: ...
+    @property
+    def sharing(self) -> SharingRepo: ...
 
     async def emit(self, event: NewEvent, now: datetime) -> Event:
         """Append an event in this transaction; it is published only after commit."""

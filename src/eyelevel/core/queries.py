@@ -11,7 +11,6 @@ from eyelevel.core.entities import (
     Agent,
     Company,
     Conversation,
-    Customer,
     Event,
     Membership,
     Message,
@@ -22,7 +21,15 @@ from eyelevel.core.entities import (
     Team,
 )
 from eyelevel.core.errors import DomainError, ErrorCode, not_found
-from eyelevel.core.ids import AgentId, ConversationId, EventPos, LabelId, TeamId
+from eyelevel.core.ids import (
+    AgentId,
+    CompanyId,
+    ConversationId,
+    CustomerId,
+    EventPos,
+    LabelId,
+    TeamId,
+)
 from eyelevel.core.ports import (
     Context,
     ConversationFilter,
@@ -42,6 +49,7 @@ from eyelevel.core.principals import (
 )
 from eyelevel.core.rules.audience import may_receive, sees_internals
 from eyelevel.core.rules.roles import at_least
+from eyelevel.core.rules.sharing import SharedCustomer
 
 MAX_PAGE = 200
 COMPANY_KINDS = frozenset({MessageKind.AGENT, MessageKind.BOT, MessageKind.SYSTEM})
@@ -53,8 +61,9 @@ class ConversationRow:
     last_message: Message | None
     company: Company | None = None
     unread: int = 0  # messages from the other side after the principal's own read marker
-    # company members only (None for a customer): the customer panel and the labels
-    customer: Customer | None = None
+    # company members only (None for a customer): the customer as the company may see them
+    # (rules/sharing.py), and the labels
+    customer: SharedCustomer | None = None
     labels: tuple[LabelId, ...] | None = None
     position: ListPosition | None = None  # in the list's order, for the next page's cursor
 
@@ -202,17 +211,24 @@ async def _rows_txn(
         kinds=COMPANY_KINDS if customer else frozenset({MessageKind.CUSTOMER}),
     )
     labels: dict[ConversationId, list[LabelId]] = {}
+    shared: dict[tuple[CompanyId, CustomerId], SharedCustomer] = {}
     if not customer:
         for company_id in sorted({c.company_id for c in conversations}):
-            ids = [c.id for c in conversations if c.company_id == company_id]
-            labels.update(await uow.labels.of_conversations(company_id, ids))
+            of_company = [c for c in conversations if c.company_id == company_id]
+            labels.update(await uow.labels.of_conversations(company_id, [c.id for c in of_company]))
+            # the customer as this company may see them (rules/sharing.py)
+            seen = await uow.sharing.shared_with(
+                company_id,
+                [customers[c.customer_id] for c in of_company if c.customer_id in customers],
+            )
+            shared.update({(company_id, k): v for k, v in seen.items()})
     return [
         ConversationRow(
             c,
             lasts.get(c.id),
             companies.get(c.company_id),
             unread.get(c.id, 0),
-            customer=None if customer else customers.get(c.customer_id),
+            customer=None if customer else shared.get((c.company_id, c.customer_id)),
             labels=None if customer else tuple(labels.get(c.id, ())),
         )
         for c in conversations

@@ -20,6 +20,7 @@ from eyelevel.storage.conversations import SqlConversations, SqlMessages
 from eyelevel.storage.inbox import SqlInbox
 from eyelevel.storage.labels import SqlLabels
 from eyelevel.storage.search import SqlSearch
+from eyelevel.storage.sharing import SqlSharing
 from eyelevel.storage.stream import SqlEvents, SqlJobs
 from eyelevel.storage.teams import SqlTeams
 
@@ -44,6 +45,7 @@ class SqlUnitOfWork:
         self.teams = SqlTeams(conn)
         self.labels = SqlLabels(conn)
         self.canned = SqlCanned(conn)
+        self.sharing = SqlSharing(conn)
         self.emitted: list[Event] = []
         self._writable = writable
 

@@ -16,7 +16,6 @@ from eyelevel.core.entities import (
     ApiToken,
     Company,
     Conversation,
-    Customer,
     Message,
     ReadMarker,
     Role,
@@ -25,6 +24,7 @@ from eyelevel.core.entities import (
 from eyelevel.core.errors import DomainError, ErrorCode
 from eyelevel.core.events import conversation_data, message_data
 from eyelevel.core.rules.hours import is_open
+from eyelevel.core.rules.sharing import SharedCustomer
 
 
 class In(BaseModel):
@@ -211,9 +211,34 @@ class OwnerOut(Out):
 
 
 class CustomerRefOut(Out):
+    """The customer as the company may see them: the display name always, every other field
+    only while the customer shares it with this company (null otherwise)."""
+
     id: int
-    name: str
-    email: str | None = Field(description="null for a website visitor without an account")
+    name: str = Field(description="the display name the customer chose")
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    customer_number: str | None = Field(default=None, description="their number at this company")
+    shared: list[str] = Field(
+        default_factory=list, description="the fields the customer shares with this company"
+    )
+
+    @classmethod
+    def of(cls, c: SharedCustomer) -> CustomerRefOut:
+        return cls(
+            id=c.id,
+            name=c.name,
+            first_name=c.first_name,
+            last_name=c.last_name,
+            email=c.email,
+            phone=c.phone,
+            address=c.address,
+            customer_number=c.customer_number,
+            shared=list(c.shared),
+        )
 
 
 class ConversationOut(Out):
@@ -260,7 +285,7 @@ class ConversationOut(Out):
         internals: bool,
         company: Company | None = None,
         unread: int = 0,
-        customer: Customer | None = None,
+        customer: SharedCustomer | None = None,
         labels: Sequence[int] | None = None,
     ) -> ConversationOut:
         """``internals``: the caller may see who owns it, since when the customer waits, the
@@ -284,15 +309,7 @@ class ConversationOut(Out):
                 **(
                     {
                         "waiting_since": c.waiting_since,
-                        "customer": (
-                            {
-                                "id": customer.id,
-                                "name": customer.display_name,
-                                "email": customer.email,
-                            }
-                            if customer
-                            else None
-                        ),
+                        "customer": CustomerRefOut.of(customer) if customer else None,
                         "labels": list(labels) if labels is not None else None,
                     }
                     if internals
