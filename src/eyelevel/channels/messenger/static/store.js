@@ -226,6 +226,10 @@ export class Store extends EventTarget {
       case "conversation.created":
         this.fetchConversation(data.id).catch(() => {});
         return;
+      case "customer.shared_fields_changed":
+        // changed on another device: an open privacy card reads itself again
+        this.emit("privacy", data);
+        return;
       case "conversation.status_changed": {
         const conversation = this.conversations.get(data.conversation_id);
         if (conversation) {

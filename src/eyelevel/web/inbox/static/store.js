@@ -409,6 +409,13 @@ export class Store extends EventTarget {
         this.emit("conversation", { id: data.conversation_id, conversation });
         break;
       }
+      case "customer.shared_fields_changed":
+        // the customer changed what we may see: read their conversations again (the event
+        // names fields, never values)
+        for (const c of this.conversations.values()) {
+          if (c.customer_id === data.customer_id) this.fetchConversation(c.id).catch(() => {});
+        }
+        break;
       case "agent.presence": {
         const agent = this.agent(data.agent_id);
         if (agent) {

@@ -4,12 +4,14 @@ import { messageFor } from "../errors.js";
 import { t } from "../i18n.js";
 import { bar } from "./bar.js";
 import { hoursTable, openBadge, phoneLink, promiseLine } from "./hours.js";
+import { privacyCard } from "./privacy.js";
 
 export function companyView(root, { store, route }) {
   const slug = route.arg;
   const { header, heading } = bar({ title: t("Company"), back: "#/find" });
   const main = h("main", { class: "page" }, h("p", { class: "empty", text: t("Loading…") }));
   root.append(header, main);
+  const privacy = store.me?.anonymous ? null : privacyCard(store, slug);
 
   async function draw() {
     let company;
@@ -54,7 +56,9 @@ export function companyView(root, { store, route }) {
         hoursTable(company),
       ),
       actions,
+      privacy?.node || null,
     );
   }
   draw();
+  return () => privacy?.off();
 }

@@ -1,5 +1,6 @@
-// The customer beside the conversation: name and email (what the company may see), this
-// conversation's facts, and the customer's earlier conversations with this company.
+// The customer beside the conversation: the display name, and whatever else the customer
+// shares with this company right now (it changes live when they grant or revoke a field),
+// this conversation's facts, and the customer's earlier conversations with this company.
 import { avatar, h } from "../messenger/dom.js";
 import { t } from "../messenger/i18n.js";
 import { listTime, timeOfDay } from "../messenger/time.js";
@@ -51,7 +52,9 @@ export function customerPanel(store, { linkFor }) {
       return;
     }
     const name = customerName(conversation);
-    const email = conversation.customer?.email;
+    const shared = conversation.customer || {};
+    const fullName = [shared.first_name, shared.last_name].filter(Boolean).join(" ");
+    const phone = shared.phone;
     fill(
       node,
       h(
@@ -59,8 +62,27 @@ export function customerPanel(store, { linkFor }) {
         { class: "customer-card" },
         avatar(name, "large"),
         h("h3", { class: "customer-name", text: name }),
-        email ? h("a", { class: "customer-email", href: `mailto:${email}`, text: email }) : null,
+        shared.email
+          ? h("a", { class: "customer-email", href: `mailto:${shared.email}`, text: shared.email })
+          : null,
       ),
+      h(
+        "dl",
+        { class: "facts shared-fields", "aria-label": t("Shared by the customer") },
+        fact(t("Full name"), fullName || null),
+        fact(
+          t("Phone"),
+          phone ? h("a", { href: `tel:${phone.replace(/[^+0-9]/g, "")}`, text: phone }) : null,
+        ),
+        fact(t("Address"), shared.address ? h("span", { class: "address", text: shared.address }) : null),
+        fact(t("Customer number"), shared.customer_number || null),
+      ),
+      h("p", {
+        class: "muted privacy-note",
+        text: (shared.shared || []).length
+          ? t("The customer decides what you see and can change it at any time.")
+          : t("The customer shares only their display name with you."),
+      }),
       h("h3", { class: "panel-heading", text: t("This conversation") }),
       h(
         "dl",

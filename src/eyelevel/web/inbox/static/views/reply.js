@@ -202,7 +202,8 @@ export function replyBox(store) {
   function placeholders() {
     const customer = conversation?.customer?.name || customerName(conversation);
     return {
-      customer: { first_name: firstName(customer), name: customer },
+      // only what the customer shares with us: an ungranted first name stays empty
+      customer: { first_name: conversation?.customer?.first_name || "", name: customer },
       agent: { first_name: firstName(store.me?.name), name: store.me?.name || "" },
       company: { name: store.company?.name || "" },
     };
