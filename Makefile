@@ -39,12 +39,16 @@ test-sqlite: $(STAMP) chromium
 test-postgres: $(STAMP) chromium
 	EYELEVEL_TEST_BACKEND=postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## Browser tests drive Debian's Chromium; install it when missing and we may (root + apt)
+## Browser tests drive Debian's Chromium, the media tests Debian's exiftool; install what is
+## missing when we may (root + apt: one update, one install)
+APT_TOOLS := chromium:chromium exiftool:libimage-exiftool-perl
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@missing=""; for tool in $(APT_TOOLS); do \
+	  command -v "$${tool%%:*}" >/dev/null 2>&1 || missing="$$missing $${tool#*:}"; done; \
+	[ -z "$$missing" ] || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	  else echo "chromium is not installed: browser tests will be skipped (CI=true fails them)"; fi; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "not installed:$$missing — their tests will be skipped (CI=true fails them)"; fi; }
 
 ## Throughput and latency figures over real WebSockets (see docs/benchmark.md)
 bench: $(STAMP)

@@ -9,13 +9,11 @@ before anything is decoded.
 from __future__ import annotations
 
 import io
-import re
-import unicodedata
-from pathlib import PurePath
 
 import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from eyelevel.core.actions.attachments import attachment_name
 from eyelevel.core.errors import DomainError, ErrorCode
 from eyelevel.core.ports import ProcessedFile
 
@@ -31,7 +29,6 @@ FORMATS = {
     "WEBP": ("WEBP", "image/webp", "webp"),
     "HEIF": ("JPEG", "image/jpeg", "jpg"),  # browsers cannot show HEIC: stored as JPEG
 }
-_UNSAFE = re.compile(r"[^\w .()+-]")
 
 
 def _unsupported() -> DomainError:
@@ -46,20 +43,12 @@ def _invalid(detail: str = "this file is damaged or not what its type says") -> 
     return DomainError(ErrorCode.INVALID_FILE, detail, field="file")
 
 
-def safe_name(filename: str, extension: str) -> str:
-    """A display name without path, control or odd characters, ending in ``extension``."""
-    stem = PurePath(filename.replace("\\", "/")).stem
-    stem = unicodedata.normalize("NFC", stem)
-    stem = _UNSAFE.sub("_", stem).strip(" .")[:100] or "file"
-    return f"{stem}.{extension}"
-
-
 class PillowMedia:
     def process(self, data: bytes, *, filename: str) -> ProcessedFile:
         if data.startswith(b"%PDF-"):
             if b"%%EOF" not in data[-2048:]:
                 raise _invalid("this PDF is incomplete")
-            return ProcessedFile(safe_name(filename, "pdf"), "application/pdf", data)
+            return ProcessedFile(attachment_name(filename, "pdf"), "application/pdf", data)
         return self._image(data, filename)
 
     def _image(self, data: bytes, filename: str) -> ProcessedFile:
@@ -94,7 +83,7 @@ class PillowMedia:
         else:
             clean.save(out, "PNG", optimize=True)
         return ProcessedFile(
-            name=safe_name(filename, extension),
+            name=attachment_name(filename, extension),
             content_type=content_type,
             data=out.getvalue(),
             width=clean.width,

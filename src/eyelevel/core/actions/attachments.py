@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
+import unicodedata
 
 from eyelevel.core.actions.access import access_conversation_txn
 from eyelevel.core.actions.messages import (
@@ -27,6 +29,41 @@ EXTENSIONS = {
     "image/webp": "webp",
     "application/pdf": "pdf",
 }
+
+MAX_NAME_CHARS = 100  # of the name without its extension
+MAX_NAME_BYTES = 200  # the same in UTF-8: whole names stay far below file systems' 255
+_NOT_IN_NAMES = re.compile(r"[^\w .,()+&'#@!~\[\]-]")
+_RESERVED_NAMES = frozenset(
+    ["CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))]
+)
+
+
+def attachment_name(filename: str, extension: str) -> str:
+    """The name an uploaded file is shown and downloaded under: ``<stem>.<extension>``.
+
+    The extension comes from the file's content, never from its name. The stem keeps letters
+    and digits of any script and a few harmless marks; it loses any directory (``/`` and
+    ``\\``), control and invisible formatting characters (bidi overrides such as U+202E that
+    disguise ``gpj.exe`` as ``exe.jpg``, zero-width characters), every other character (made
+    ``_``), leading dots, dashes and spaces (no hidden or option-like files) and trailing dots
+    and spaces; it is cut to ``MAX_NAME_CHARS`` characters and ``MAX_NAME_BYTES`` bytes, and
+    is ``file`` when nothing is left. Windows device names (``CON``, ``NUL`` …) get a leading
+    ``_``. Idempotent: a cleaned name stays as it is.
+    """
+    text = "".join(
+        " " if c.isspace() else c
+        for c in unicodedata.normalize("NFC", filename)
+        if c.isspace() or unicodedata.category(c)[0] != "C"  # Cc, Cf (bidi), Cs, Co, Cn
+    )
+    base = text.replace("\\", "/").rsplit("/", 1)[-1]
+    stem, dot, _ = base.rpartition(".")
+    stem = stem if dot and stem.strip(" .") else base
+    stem = " ".join(_NOT_IN_NAMES.sub("_", stem).split()).lstrip(" .-").rstrip(" .")
+    if stem.split(".", 1)[0].upper() in _RESERVED_NAMES:
+        stem = f"_{stem}"
+    stem = stem[:MAX_NAME_CHARS].encode()[:MAX_NAME_BYTES].decode(errors="ignore")
+    stem = stem.rstrip(" .") or "file"
+    return f"{stem}.{extension}"
 
 
 def check_size(size: int) -> None:
@@ -76,7 +113,8 @@ async def check_send_attachment(
     if repeat is not None and repeat.message.attachments and repeat.message.body == body:
         return repeat
     processed = await asyncio.to_thread(ctx.media.process, data, filename=filename)
-    stored = await _store(ctx, company_id, processed)
+    name = attachment_name(filename, EXTENSIONS[processed.content_type])
+    stored = await _store(ctx, company_id, processed, name)
 
     async def txn(uow: UnitOfWork) -> Sent:
         conversation = await access_conversation_txn(
@@ -105,7 +143,9 @@ async def check_send_attachment(
     return sent
 
 
-async def _store(ctx: Context, company_id: CompanyId, processed: ProcessedFile) -> StoredFile:
+async def _store(
+    ctx: Context, company_id: CompanyId, processed: ProcessedFile, name: str
+) -> StoredFile:
     base = f"{company_id}/{secrets.token_hex(16)}"
     key = f"{base}.{EXTENSIONS[processed.content_type]}"
     await ctx.files.put(key, processed.data)
@@ -114,7 +154,7 @@ async def _store(ctx: Context, company_id: CompanyId, processed: ProcessedFile) 
         thumbnail_key = f"{base}.thumb.jpg"
         await ctx.files.put(thumbnail_key, processed.thumbnail)
     return StoredFile(
-        name=processed.name,
+        name=name,
         content_type=processed.content_type,
         size=len(processed.data),
         width=processed.width,
