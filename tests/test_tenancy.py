@@ -95,6 +95,7 @@ class Target:
     attachment_id: int = GHOST  # a file in the conversation (for routes ``on="attachment"``)
     label_id: int = GHOST  # the company's label (routes ``on="label"``, conversation labels)
     canned_id: int = GHOST  # a company-wide canned response of the company (``on="canned"``)
+    webhook_id: int = GHOST  # the company's (disabled) webhook endpoint (``on="webhook"``)
     session_id: str = "0" * 16  # the public id of the company admin's session
     home_conversation_id: int | None = None  # one the caller may use, for foreign ids in bodies
     home_team_id: int | None = None  # the caller's own team, with ``keep_slug``
@@ -113,6 +114,7 @@ class Target:
             attachment_id=GHOST,
             label_id=GHOST,
             canned_id=GHOST,
+            webhook_id=GHOST,
             session_id="0" * 16,
         )
 
@@ -196,6 +198,7 @@ class Party:
     customer_observer: Client  # a second session of that customer
     label_id: int = 0  # a label, on the company's first conversation
     canned_id: int = 0  # a company-wide canned response (its agent has a personal one too)
+    webhook_id: int = 0  # a disabled webhook endpoint (never sends: the URL is not reachable)
 
 
 @dataclass
@@ -223,6 +226,7 @@ class World:
             customer_email=self.emails[self.customer_of(conv)],
             label_id=party.label_id,
             canned_id=party.canned_id,
+            webhook_id=party.webhook_id,
             session_id=_session_id(party.admin),
         )
 
@@ -267,7 +271,7 @@ class World:
         ]
         through_own = ADMIN_LEVEL if on == "token" else STAFF
         if (
-            on in ("token", "label", "canned", "team", "agent")
+            on in ("token", "label", "canned", "team", "agent", "webhook")
             and actor.role in through_own
             and actor.own_slug is not None
         ):
@@ -817,6 +821,78 @@ MATRIX: dict[tuple[str, str], Entry] = {
             Req("DELETE", _company(t, f"/labels/{t.label_id}"), who=_admins_via_own(t)),
         ],
     ),
+    ("GET", f"{API}/companies/{{slug}}/webhooks"): OnObject(
+        "company", lambda t: [Req("GET", _company(t, "/webhooks"))]
+    ),
+    ("POST", f"{API}/companies/{{slug}}/webhooks"): OnObject(
+        "company",
+        lambda t: [
+            Req(
+                "POST",
+                _company(t, "/webhooks"),
+                {"url": "https://93.184.216.34/x", "event_types": ["message.created"]},
+            ),
+            Req(
+                "POST",
+                _company(t, "/webhooks"),
+                {"url": "https://93.184.216.34/x", "event_types": [], "company_id": t.company_id},
+                expect=INVALID,
+                note=_extra("company_id"),
+            ),
+        ],
+    ),
+    ("GET", f"{API}/companies/{{slug}}/webhooks/{{endpoint_id}}"): OnObject(
+        "webhook",
+        lambda t: [Req("GET", _company(t, f"/webhooks/{t.webhook_id}"), who=_admins_via_own(t))],
+    ),
+    ("PATCH", f"{API}/companies/{{slug}}/webhooks/{{endpoint_id}}"): OnObject(
+        "webhook",
+        lambda t: [
+            Req(
+                "PATCH",
+                _company(t, f"/webhooks/{t.webhook_id}"),
+                {"description": "Intrusion", "enabled": True},
+                who=_admins_via_own(t),
+            )
+        ],
+    ),
+    ("DELETE", f"{API}/companies/{{slug}}/webhooks/{{endpoint_id}}"): OnObject(
+        "webhook",
+        lambda t: [Req("DELETE", _company(t, f"/webhooks/{t.webhook_id}"), who=_admins_via_own(t))],
+    ),
+    ("POST", f"{API}/companies/{{slug}}/webhooks/{{endpoint_id}}/rotate"): OnObject(
+        "webhook",
+        lambda t: [
+            Req("POST", _company(t, f"/webhooks/{t.webhook_id}/rotate"), who=_admins_via_own(t))
+        ],
+    ),
+    ("POST", f"{API}/companies/{{slug}}/webhooks/{{endpoint_id}}/test"): OnObject(
+        "webhook",
+        lambda t: [
+            Req("POST", _company(t, f"/webhooks/{t.webhook_id}/test"), who=_admins_via_own(t))
+        ],
+    ),
+    ("POST", f"{API}/companies/{{slug}}/webhooks/{{endpoint_id}}/replay"): OnObject(
+        "webhook",
+        lambda t: [
+            Req(
+                "POST",
+                _company(t, f"/webhooks/{t.webhook_id}/replay"),
+                {"since": "2020-01-01T00:00:00Z"},
+                who=_admins_via_own(t),
+            )
+        ],
+    ),
+    ("GET", f"{API}/companies/{{slug}}/webhooks/{{endpoint_id}}/deliveries"): OnObject(
+        "webhook",
+        lambda t: [
+            Req(
+                "GET",
+                _company(t, f"/webhooks/{t.webhook_id}/deliveries"),
+                who=_admins_via_own(t),
+            )
+        ],
+    ),
     ("GET", f"{API}/companies/{{slug}}/canned-responses"): OnObject(
         "company", lambda t: [Req("GET", _company(t, "/canned-responses"))]
     ),
@@ -1301,6 +1377,10 @@ async def build_world(server: Server) -> World:
         canned = f"{company_path}/canned-responses"
         shared = await _ok(await p.admin.post(canned, {"shortcut": "gruss", "body": "Grüße"}), 201)
         p.canned_id = shared["id"]
+        # disabled, so nothing is ever sent to this (public, literal) address
+        hook = {"url": "https://93.184.216.34/hook", "event_types": ["message.created"]}
+        hook["enabled"] = False
+        p.webhook_id = (await _ok(await p.admin.post(f"{company_path}/webhooks", hook), 201))["id"]
         mine = {"shortcut": "ich", "body": f"Anna {k}", "personal": True}
         await _ok(await p.agent.post(canned, mine), 201)
     # customer B also writes to company A: the same company's customers must stay apart

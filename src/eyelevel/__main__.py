@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, TypeVar
 
@@ -121,7 +122,9 @@ def worker() -> None:
     async def run() -> None:
         rt = build_runtime(settings)
         await rt.start()
-        task = asyncio.create_task(Worker(rt.ctx, handlers(rt.mailer, rt.ctx)).run_forever())
+        lease = timedelta(seconds=settings.job_lease_seconds)
+        worker = Worker(rt.ctx, handlers(rt.mailer, rt.ctx), lease=lease)
+        task = asyncio.create_task(worker.run_forever())
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, task.cancel)

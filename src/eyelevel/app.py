@@ -7,6 +7,7 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -40,11 +41,13 @@ from eyelevel.web.api import (
 )
 from eyelevel.web.api import inbox as inbox_api
 from eyelevel.web.api import search as search_api
+from eyelevel.web.api import webhooks as webhooks_api
 from eyelevel.web.inbox import pages as inbox
 from eyelevel.web.metrics import Metrics
 from eyelevel.web.middleware import LimitsAndMetrics
 from eyelevel.web.state import Services
 from eyelevel.web.ws import router as ws_router
+from eyelevel.webhooks.transport import GuardedTransport
 
 
 @dataclass
@@ -99,6 +102,11 @@ def build_runtime(
         secret_key=settings.resolve_secret_key(),
         public_url=settings.public_url,
         otp=PyotpCodes(),
+        webhooks=GuardedTransport(
+            allow_http=settings.webhook_allow_http,
+            allowed_networks=settings.webhook_allowed_networks,
+            timeout=settings.webhook_timeout_seconds,
+        ),
     )
     return Runtime(settings, db, bus, ctx, mailer or make_mailer(settings))
 
@@ -136,7 +144,12 @@ def create_app(
         await hub.start()
         worker_task = None
         if settings.run_worker:
-            worker = Worker(rt.ctx, handlers(rt.mailer, rt.ctx), idle_seconds=worker_idle_seconds)
+            worker = Worker(
+                rt.ctx,
+                handlers(rt.mailer, rt.ctx),
+                idle_seconds=worker_idle_seconds,
+                lease=timedelta(seconds=settings.job_lease_seconds),
+            )
             worker_task = asyncio.create_task(worker.run_forever(), name="worker")
         # What start-up loaded (modules, schemas, catalogs) lives as long as the process: out
         # of the collector's reach, a full collection scans only newer objects (3 ms instead
@@ -184,6 +197,7 @@ def create_app(
         canned.router,
         privacy.router,
         company_admin.router,
+        webhooks_api.router,
         ws_router,
         ops.router,
         pages.router,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -29,12 +30,25 @@ class Settings(BaseSettings):
     allowed_origins: list[str] = Field(default_factory=list)
     cookie_secure: bool | None = None
     run_worker: bool = True
+    job_lease_seconds: float = Field(default=120.0, gt=0)
+    # webhooks (docs/operations.md): plain http only for development receivers; networks
+    # (CIDR) that endpoints may reach although private, loopback or otherwise non-public
+    webhook_allow_http: bool = False
+    webhook_allowed_networks: list[str] = Field(default_factory=list)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     log_level: str = "info"
 
     @field_validator("public_url")
     @classmethod
     def _strip_slash(cls, v: str) -> str:
         return v.rstrip("/")
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        for network in v:
+            ipaddress.ip_network(network.strip(), strict=False)  # ValueError: refused at start
+        return v
 
     @field_validator("redis_url", "secret_key_file", mode="before")
     @classmethod

@@ -45,6 +45,9 @@ class ErrorCode(StrEnum):
     INVALID_LABEL = "invalid_label"
     TEAM_TAKEN = "team_taken"
     TEAM_IN_USE = "team_in_use"
+    WEBHOOK_URL_FORBIDDEN = "webhook_url_forbidden"
+    INVALID_EVENT_TYPE = "invalid_event_type"
+    WEBHOOK_DISABLED = "webhook_disabled"
 
 
 class DomainError(Exception):

@@ -50,6 +50,12 @@ from eyelevel.core.ids import (
     TokenId,
 )
 from eyelevel.core.rules.sharing import SharedCustomer
+from eyelevel.core.webhooks import (
+    WebhookDelivery,
+    WebhookDeliveryId,
+    WebhookEndpoint,
+    WebhookEndpointId,
+)
 
 T = TypeVar("T")
 
@@ -661,6 +667,58 @@ class SharingRepo(Protocol):
         ...
 
 
+class WebhookRepo(Protocol):
+    """Webhook endpoints, their deliveries and attempts, and the relay's stream cursor."""
+
+    async def create_endpoint(self, values: dict[str, Any]) -> WebhookEndpoint: ...
+    async def endpoint(
+        self, company_id: CompanyId, endpoint_id: WebhookEndpointId
+    ) -> WebhookEndpoint | None: ...
+    async def endpoints_of(self, company_id: CompanyId) -> list[WebhookEndpoint]: ...
+    async def update_endpoint(
+        self, company_id: CompanyId, endpoint_id: WebhookEndpointId, values: dict[str, Any]
+    ) -> None: ...
+    async def delete_endpoint(self, company_id: CompanyId, endpoint_id: WebhookEndpointId) -> None:
+        """Delete the endpoint with its deliveries and their attempts."""
+        ...
+
+    async def enabled_endpoints(
+        self, company_ids: Sequence[CompanyId]
+    ) -> list[WebhookEndpoint]: ...
+    async def cursor(self) -> EventPos | None:
+        """The relay's position (None: no endpoint was ever created)."""
+        ...
+
+    async def lock_cursor(self) -> EventPos | None:
+        """The position, locked until the transaction ends (one relay at a time)."""
+        ...
+
+    async def ensure_cursor(self, pos: EventPos) -> None:
+        """Create the cursor at ``pos`` unless it exists."""
+        ...
+
+    async def set_cursor(self, pos: EventPos) -> None: ...
+    async def create_delivery(self, values: dict[str, Any]) -> WebhookDelivery: ...
+    async def delivery(self, delivery_id: WebhookDeliveryId) -> WebhookDelivery | None: ...
+    async def deliveries(
+        self,
+        company_id: CompanyId,
+        endpoint_id: WebhookEndpointId,
+        *,
+        before_id: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int,
+    ) -> list[WebhookDelivery]:
+        """Newest first, each with its attempts (newest first)."""
+        ...
+
+    async def update_delivery(
+        self, delivery_id: WebhookDeliveryId, values: dict[str, Any]
+    ) -> None: ...
+    async def add_attempt(self, delivery: WebhookDelivery, values: dict[str, Any]) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Repositories write only through it; ``emit`` appends to the stream."""
 
@@ -698,6 +756,9 @@ class UnitOfWork(Protocol):
     def canned(self) -> CannedRepo: ...
     @property
     def sharing(self) -> SharingRepo: ...
+
+    @property
+    def webhooks(self) -> WebhookRepo: ...
 
     async def emit(self, event: NewEvent, now: datetime) -> Event:
         """Append an event in this transaction; it is published only after commit."""
@@ -747,6 +808,32 @@ class OutgoingMail:
 
 class Mailer(Protocol):
     async def send(self, mail: OutgoingMail) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookResponse:
+    """What one webhook request came to."""
+
+    status_code: int | None  # None: no HTTP answer
+    latency_ms: int
+    body: str  # the first bytes of the response body (at most 1 KB)
+    retry_after: float | None  # seconds, from a ``Retry-After`` header
+    error: str | None  # None for an HTTP answer; else timeout, connect_error, address_forbidden…
+
+
+class WebhookTransport(Protocol):
+    """Sends webhooks only where the SSRF guard allows (``eyelevel.webhooks.transport``)."""
+
+    async def check_url(self, url: str) -> str:
+        """The normalised URL, when its scheme is allowed and every address its host resolves
+        to is; else :class:`~eyelevel.core.errors.DomainError` (``validation_error`` or
+        ``webhook_url_forbidden``)."""
+        ...
+
+    async def send(self, url: str, *, headers: dict[str, str], body: bytes) -> WebhookResponse:
+        """POST once, checking the resolved address again and connecting to that address;
+        redirects are never followed. Never raises for network trouble (see ``error``)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -813,3 +900,4 @@ class Context:
     secret_key: str
     public_url: str
     otp: OneTimePasswords
+    webhooks: WebhookTransport

@@ -13,9 +13,10 @@ from typing import Any
 
 import structlog
 
-from eyelevel.core.actions import conversations
+from eyelevel.core.actions import conversations, deliveries, webhooks
 from eyelevel.core.ids import ConversationId
 from eyelevel.core.ports import Context, Job, Mailer, OutgoingMail, UnitOfWork
+from eyelevel.core.webhooks import WebhookDeliveryId
 
 log = structlog.get_logger("eyelevel.worker")
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
@@ -34,23 +35,40 @@ def handlers(mailer: Mailer, ctx: Context) -> dict[str, Handler]:
             datetime.fromisoformat(payload["snoozed_until"]),
         )
 
-    return {"send_mail": send_mail, conversations.WAKE_SNOOZED: wake_snoozed}
+    async def deliver_webhook(payload: dict[str, Any]) -> None:
+        await deliveries.check_deliver(
+            ctx, WebhookDeliveryId(int(payload["delivery_id"])), int(payload["attempts"])
+        )
+
+    return {
+        "send_mail": send_mail,
+        conversations.WAKE_SNOOZED: wake_snoozed,
+        webhooks.DELIVER: deliver_webhook,
+    }
 
 
 class Worker:
     def __init__(
-        self, ctx: Context, handlers: dict[str, Handler], *, idle_seconds: float = 0.5
+        self,
+        ctx: Context,
+        handlers: dict[str, Handler],
+        *,
+        idle_seconds: float = 0.5,
+        lease: timedelta = LEASE,
     ) -> None:
         self._ctx = ctx
         self._handlers = handlers
         self._idle = idle_seconds
+        self._lease = lease
 
     async def run_once(self, limit: int = 20) -> int:
-        """Claim and run up to ``limit`` due jobs; returns how many were claimed."""
+        """Relay new events to webhook deliveries, then claim and run up to ``limit`` due
+        jobs; returns how many were claimed."""
+        await webhooks.relay_events(self._ctx)
         now = self._ctx.clock.now()
 
         async def claim(uow: UnitOfWork) -> list[Job]:
-            return await uow.jobs.claim(now, now + LEASE, limit)
+            return await uow.jobs.claim(now, now + self._lease, limit)
 
         jobs = await self._ctx.db.write("claim_jobs", claim)
         for job in jobs:

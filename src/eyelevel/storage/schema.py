@@ -470,3 +470,68 @@ jobs = Table(
     Column("created_at", TS, nullable=False),
     Index("ix_jobs_run_at", "run_at"),
 )
+
+# -- webhooks (migration 0007) -----------------------------------------------------------------
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("company_id", Id, ForeignKey("companies.id"), nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("description", String(500), nullable=False),
+    Column("event_types", JSON, nullable=False),
+    Column("include_notes", Boolean, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("disabled_reason", String(20)),
+    # a shared secret (it must sign), so kept as is, like a password the server presents
+    Column("secret", String(100), nullable=False),
+    Column("previous_secret", String(100)),
+    Column("previous_secret_until", TS),
+    Column("failing_since", TS),
+    Column("start_pos", BigInteger, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Index("ix_webhook_endpoints_company", "company_id", "id"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("company_id", Id, ForeignKey("companies.id"), nullable=False),
+    Column("endpoint_id", Id, ForeignKey("webhook_endpoints.id"), nullable=False),
+    Column("msg_id", String(40), nullable=False),
+    Column("event_type", String(60), nullable=False),
+    Column("event_pos", BigInteger),
+    Column("payload", Text, nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("tries", Integer, nullable=False),
+    Column("next_attempt_at", TS),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Index("ix_webhook_deliveries_endpoint", "company_id", "endpoint_id", "id"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("company_id", Id, ForeignKey("companies.id"), nullable=False),
+    Column("delivery_id", Id, ForeignKey("webhook_deliveries.id"), nullable=False),
+    Column("attempted_at", TS, nullable=False),
+    Column("status_code", Integer),
+    Column("latency_ms", Integer, nullable=False),
+    Column("response", String(1024), nullable=False),
+    Column("error", String(40)),
+    Index("ix_webhook_attempts_delivery", "company_id", "delivery_id", "id"),
+)
+
+# the relay's position in the event stream (one row, "webhooks")
+stream_cursors = Table(
+    "stream_cursors",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("pos", BigInteger, nullable=False),
+)

@@ -23,6 +23,7 @@ from eyelevel.storage.search import SqlSearch
 from eyelevel.storage.sharing import SqlSharing
 from eyelevel.storage.stream import SqlEvents, SqlJobs
 from eyelevel.storage.teams import SqlTeams
+from eyelevel.storage.webhooks import SqlWebhooks
 
 
 class SqlUnitOfWork:
@@ -45,6 +46,7 @@ class SqlUnitOfWork:
         self.teams = SqlTeams(conn)
         self.labels = SqlLabels(conn)
         self.canned = SqlCanned(conn)
+        self.webhooks = SqlWebhooks(conn)
         self.sharing = SqlSharing(conn)
         self.emitted: list[Event] = []
         self._writable = writable

@@ -52,6 +52,9 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.INVALID_LABEL: 422,
     ErrorCode.TEAM_TAKEN: 409,
     ErrorCode.TEAM_IN_USE: 409,
+    ErrorCode.WEBHOOK_URL_FORBIDDEN: 422,
+    ErrorCode.INVALID_EVENT_TYPE: 422,
+    ErrorCode.WEBHOOK_DISABLED: 409,
 }
 TITLES = {code: code.value.replace("_", " ").capitalize() for code in ErrorCode}
 _HTTP_CODES = {

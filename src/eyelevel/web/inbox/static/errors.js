@@ -18,6 +18,10 @@ const CODES = {
   team_taken: () => t("There is already a team with this name."),
   team_in_use: () => t("This team still has conversations. Assign them elsewhere first."),
   last_admin: () => t("A company needs at least one active admin."),
+  webhook_url_forbidden: () =>
+    t("This address is not reachable from the internet, so webhooks cannot be sent there."),
+  invalid_event_type: () => t("Choose at least one event."),
+  webhook_disabled: () => t("Enable the endpoint first."),
   invalid_status: () => t("This status change is not possible."),
   conversation_closed: () => t("This conversation is closed."),
   idempotency_conflict: () => t("This was already sent with different content. Please reload."),
@@ -36,6 +40,7 @@ const FIELDS = {
   shortcut: () => t("The shortcut may contain letters, digits and dashes."),
   body: () => t("Please check the text."),
   password: () => t("The password is wrong."),
+  url: () => t("Enter a complete https:// address."),
 };
 
 export function messageFor(error) {

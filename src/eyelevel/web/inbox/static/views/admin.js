@@ -8,6 +8,7 @@ import { labelsPage } from "../admin/labels.js";
 import { profilePage } from "../admin/profile.js";
 import { teamsPage } from "../admin/teams.js";
 import { tokensPage } from "../admin/tokens.js";
+import { webhooksPage } from "../admin/webhooks.js";
 
 const PAGES = {
   profile: profilePage,
@@ -15,6 +16,7 @@ const PAGES = {
   agents: agentsPage,
   labels: labelsPage,
   tokens: tokensPage,
+  webhooks: webhooksPage,
   audit: auditPage,
 };
 

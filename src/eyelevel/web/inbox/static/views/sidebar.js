@@ -12,6 +12,7 @@ export const ADMIN_PAGES = [
   ["agents", () => t("Agents")],
   ["labels", () => t("Labels")],
   ["tokens", () => t("API tokens")],
+  ["webhooks", () => t("Webhooks")],
   ["audit", () => t("Audit log")],
 ];
 
