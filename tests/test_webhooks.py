@@ -463,3 +463,54 @@ async def test_kill_9_mid_delivery_loses_no_event(db_url: str, tmp_path: Path) -
 class _WallClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+async def test_payloads_carry_only_what_the_customer_shares_now(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Grants and revocations reach webhooks at once: as ``customer.shared_fields_changed``
+    and in the customer object of every later payload (docs/privacy.md)."""
+    shared_type = "customer.shared_fields_changed"
+    card = {"screen": "privacy_card", "text_version": "v1"}
+    phone = "+49 30 5550199"
+    async with world(db_url, tmp_path) as (srv, clock, admin), receiver() as rx:
+        hook = await create_hook(admin, rx.url, event_types=[*ALL, shared_type])
+        kim = await srv.customer("kim@example.org", name="Kim Kunde")
+
+        async def step(count: int) -> list[dict[str, Any]]:
+            got = await rx.wait_for(count)
+            payloads = [verify(hook["secret"], clock, req) for req in got]
+            for p in payloads:
+                validate(p)
+            return payloads
+
+        r = await kim.http.put(f"{API}/me/profile", json={"phone": phone, "last_name": "Kunde"})
+        assert r.status_code == 200, r.text
+        grant = {"fields": {"phone": True}, **card}
+        assert (await kim.http.put(f"{API}/me/privacy/acme", json=grant)).status_code == 200
+        [granted] = await step(1)
+        assert granted["type"] == shared_type
+        assert granted["data"] == {
+            "customer": {"id": kim.id, "name": "Kim Kunde", "phone": phone},
+            "shared": ["phone"],
+            "changed": ["phone"],
+        }
+
+        conv = (await kim.start_conversation("acme", "Bitte zurückrufen"))["conversation"]
+        later = (await step(3))[1:]
+        assert {p["type"] for p in later} == {"conversation.created", "message.created"}
+        assert all(p["data"]["customer"]["phone"] == phone for p in later)
+
+        revoke = {"fields": {"phone": False}, **card}
+        assert (await kim.http.put(f"{API}/me/privacy/acme", json=revoke)).status_code == 200
+        revoked = (await step(4))[3]
+        assert revoked["data"]["customer"] == {"id": kim.id, "name": "Kim Kunde"}
+        assert (revoked["data"]["shared"], revoked["data"]["changed"]) == ([], ["phone"])
+        assert (await kim.send(conv["id"], "Hat sich erledigt")).status_code == 201
+        last = (await step(5))[4]
+        assert last["type"] == "message.created"
+        assert last["data"]["customer"] == {"id": kim.id, "name": "Kim Kunde"}
+        await rx.quiet(0.3)
+        assert len(rx.requests) == 5
+        # the last name was never shared: no payload carried it
+        assert not any(b'"last_name"' in req.body for req in rx.requests)

@@ -19,11 +19,12 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NewType, Protocol
+from typing import Any, NewType
 
 from eyelevel.core.entities import Event
 from eyelevel.core.events import EventType, iso
 from eyelevel.core.ids import CompanyId
+from eyelevel.core.rules.sharing import SharedCustomer
 
 WebhookEndpointId = NewType("WebhookEndpointId", int)
 WebhookDeliveryId = NewType("WebhookDeliveryId", int)
@@ -34,6 +35,7 @@ EVENT_TYPES = (
     EventType.CONVERSATION_ASSIGNED.value,
     EventType.CONVERSATION_STATUS_CHANGED.value,
     EventType.MESSAGE_CREATED.value,
+    EventType.CUSTOMER_SHARED_FIELDS_CHANGED.value,
 )
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix, not a secret
 SECRET_BYTES = 32  # within the spec's 24 to 64
@@ -121,15 +123,6 @@ class WebhookDelivery:
     attempt_log: tuple[WebhookAttempt, ...] = ()
 
 
-class SeenCustomer(Protocol):
-    """The company's view of a customer; payloads take only what it holds."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def name(self) -> str: ...
-
-
 def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
 
@@ -179,11 +172,16 @@ def wants(endpoint: WebhookEndpoint, event: Event) -> bool:
     return endpoint.include_notes or not is_note
 
 
-def _customer(customer: SeenCustomer | None) -> dict[str, Any] | None:
-    return None if customer is None else {"id": customer.id, "name": customer.name}
+def _customer(customer: SharedCustomer | None) -> dict[str, Any] | None:
+    """The customer as the company may see them: id and display name, and each field the
+    customer shares with that company (a key that is missing is not shared)."""
+    if customer is None:
+        return None
+    shared = {f: getattr(customer, f) for f in customer.shared}
+    return {"id": customer.id, "name": customer.name, **shared}
 
 
-def webhook_data(event: Event, customer: SeenCustomer | None) -> dict[str, Any] | None:
+def webhook_data(event: Event, customer: SharedCustomer | None) -> dict[str, Any] | None:
     """Version 1 of each type's ``data``; None for types webhooks do not carry."""
     d = event.data
     match event.type:
@@ -233,10 +231,16 @@ def webhook_data(event: Event, customer: SeenCustomer | None) -> dict[str, Any] 
                 },
                 "customer": _customer(customer),
             }
+        case EventType.CUSTOMER_SHARED_FIELDS_CHANGED:
+            return {
+                "customer": _customer(customer),
+                "shared": d["shared"],
+                "changed": d["changed"],
+            }
     return None
 
 
-def webhook_payload(event: Event, customer: SeenCustomer | None) -> str | None:
+def webhook_payload(event: Event, customer: SharedCustomer | None) -> str | None:
     """The body for ``event`` as the company may see it (``customer``: the company's view of
     the conversation's customer). The one place a webhook's customer data comes from."""
     data = webhook_data(event, customer)

@@ -15,7 +15,6 @@ after its creation (``start_pos``), however far behind the relay is.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from eyelevel.core.actions.access import access_company_txn
@@ -26,6 +25,7 @@ from eyelevel.core.events import EventType
 from eyelevel.core.ids import CompanyId, ConversationId, CustomerId, EventPos
 from eyelevel.core.ports import Context, UnitOfWork
 from eyelevel.core.principals import Principal
+from eyelevel.core.rules.sharing import SharedCustomer
 from eyelevel.core.webhooks import (
     EVENT_TYPES,
     ROTATION_OVERLAP,
@@ -48,14 +48,6 @@ MAX_DESCRIPTION = 500
 RELAY_BATCH = 500
 MAX_PAGE = 100
 MAX_REPLAY = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class CustomerView:
-    """The company's view of a customer as webhooks carry it: the id and the display name."""
-
-    id: CustomerId
-    name: str
 
 
 def check_event_types(types: Sequence[str]) -> tuple[str, ...]:
@@ -416,20 +408,25 @@ async def check_replay(
 
 async def customer_view_txn(
     uow: UnitOfWork, company_id: CompanyId, customer_id: CustomerId
-) -> CustomerView | None:
-    """What webhooks may say about a company's customer: the one place it is looked up."""
+) -> SharedCustomer | None:
+    """What webhooks may say about a company's customer (rules/sharing.py): the display name
+    and what the customer shares with that company when the payload is built."""
     customer = await uow.accounts.get_customer(customer_id)
-    return None if customer is None else CustomerView(customer.id, customer.display_name)
+    if customer is None:
+        return None
+    return (await uow.sharing.shared_with(company_id, [customer]))[customer.id]
 
 
 _WITH_CUSTOMER = (EventType.CONVERSATION_CREATED, EventType.MESSAGE_CREATED)
 
 
 async def _payload_txn(
-    uow: UnitOfWork, event: Event, views: dict[ConversationId, CustomerView | None]
+    uow: UnitOfWork, event: Event, views: dict[ConversationId, SharedCustomer | None]
 ) -> str | None:
     customer = None
-    if event.type in _WITH_CUSTOMER and event.conversation_id is not None:
+    if event.type == EventType.CUSTOMER_SHARED_FIELDS_CHANGED and event.customer_id is not None:
+        customer = await customer_view_txn(uow, event.company_id, event.customer_id)
+    elif event.type in _WITH_CUSTOMER and event.conversation_id is not None:
         if event.conversation_id not in views:
             conversation = await uow.conversations.get(event.conversation_id)
             views[event.conversation_id] = (
@@ -462,7 +459,7 @@ async def relay_events(ctx: Context) -> int:
         companies = sorted({e.company_id for e in events if e.type in EVENT_TYPES})
         endpoints = await uow.webhooks.enabled_endpoints(companies)
         now = ctx.clock.now()
-        views: dict[ConversationId, CustomerView | None] = {}
+        views: dict[ConversationId, SharedCustomer | None] = {}
         for event in events:
             matching = [e for e in endpoints if wants(e, event)]
             if not matching:

@@ -16,6 +16,7 @@ const EVENT_TYPES = [
   ["conversation.assigned", () => t("A conversation was assigned")],
   ["conversation.status_changed", () => t("A conversation's status changed")],
   ["message.created", () => t("A message was written")],
+  ["customer.shared_fields_changed", () => t("A customer changed what they share with us")],
 ];
 
 function stateText(endpoint) {
