@@ -13,7 +13,9 @@ statement was a round trip between the event loop and the driver's thread (about
 message), and under load each waited for the busy loop and the GIL; that capped one process
 at a few hundred messages per second.
 
-PostgreSQL runs each write in its own transaction from the pool. Transactions that append to
+PostgreSQL runs each write in its own transaction from the pool; one that PostgreSQL rolls
+back as a deadlock's or a serialization conflict's victim runs again (up to three times), so
+callers see such a conflict only as a short delay. Transactions that append to
 the event stream take one advisory lock just before the append and hold it to commit, so
 stream positions become visible in increasing order; a reader that has seen position ``p``
 has seen every committed position below it. The fan-out relies on that.
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -49,6 +52,8 @@ T = TypeVar("T")
 log = structlog.get_logger("eyelevel.storage")
 
 MAX_GROUP = 256
+RETRIES = 3  # PostgreSQL: runs again of a transaction that lost a deadlock or serialization
+RETRY_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
 
 
 @dataclass
@@ -161,10 +166,23 @@ class SqlDatabase:
             future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
             self._queue.put_nowait(_Write(name, fn, future))
             return await future
-        async with self.write_engine.connect() as conn:
-            uow = SqlUnitOfWork(conn, postgres=self.is_postgres, writable=True)
-            async with conn.begin():
-                result = await _run(fn, uow)
+        for attempt in range(1, RETRIES + 2):
+            try:
+                async with self.write_engine.connect() as conn:
+                    uow = SqlUnitOfWork(conn, postgres=self.is_postgres, writable=True)
+                    async with conn.begin():
+                        result = await _run(fn, uow)
+                break
+            except DBAPIError as exc:
+                # PostgreSQL chose this transaction as a deadlock's (or a serialization
+                # conflict's) victim and rolled it back whole: run it again, a few times
+                code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+                if code not in RETRY_SQLSTATES:
+                    raise
+                if attempt > RETRIES:
+                    raise DomainError(ErrorCode.UNAVAILABLE, "not saved, please retry") from None
+                log.warning("write_retried", txn=name, sqlstate=code, attempt=attempt)
+                await asyncio.sleep(random.uniform(0.005, 0.02) * attempt)
         if uow.emitted:
             await self._publish(uow.emitted)
         return result
