@@ -242,14 +242,20 @@ async def start_server(
         redis_channel=backends.redis_channel(),
         data_dir=tmp_path / "data",
         public_url=url,
-        **overrides,
+        # rate limits off unless a test turns them on (tests/test_ratelimit.py)
+        **{"rate_limit_enabled": False, **overrides},
     )
     mailer = MemoryMailer()
     runtime = build_runtime(settings, mailer=mailer, clock=clock, passwords=Argon2Hasher(fast=True))
     app = create_app(settings, runtime=runtime, worker_idle_seconds=0.02)
     # long keep-alive: a pooled client connection must not be closed by the server mid-reuse
     config = uvicorn.Config(
-        app, log_level="warning", lifespan="on", ws_max_size=1 << 20, timeout_keep_alive=300
+        app,
+        log_level="warning",
+        lifespan="on",
+        ws_max_size=1 << 20,
+        timeout_keep_alive=300,
+        proxy_headers=False,  # as `eyelevel serve`: the app alone decides whom to trust
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))

@@ -435,6 +435,23 @@ def _check_privacy(actor: Actor, req: Req, r: httpx.Response) -> str | None:
     return None
 
 
+def _check_exports(actor: Actor, req: Req, r: httpx.Response) -> str | None:
+    """Exports are the customer's own: a company principal gets 403 before anything is looked
+    up; a customer lists only their own (none in this world) and finds no other export
+    (another customer's reading like a missing one is tested in test_export)."""
+    if actor.role in UNAUTHENTICATED:
+        return _expect_status(r, 401, "unauthenticated")
+    if req.expect == INVALID:
+        return _expect_status(r, 422, "validation_error")
+    if actor.role not in CUSTOMERS:
+        return _expect_status(r, 403, "forbidden")
+    if req.path.endswith("/download"):
+        return _expect_status(r, 404, "not_found")
+    if r.status_code != 200 or r.json() != []:
+        return f"expected an empty list, got {r.status_code} {r.text[:200]}"
+    return None
+
+
 def _future() -> str:
     return (datetime.now(UTC) + timedelta(days=2)).isoformat()
 
@@ -710,6 +727,27 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ),
     ("GET", f"{API}/me/consents"): Scoped(
         build=lambda t: [Req("GET", f"{API}/me/consents")], check=_check_privacy
+    ),
+    # -- the customer's data export: their own only ----------------------------------------
+    ("POST", f"{API}/me/exports"): Scoped(
+        build=lambda t: [
+            Req("POST", f"{API}/me/exports", {}, who=STAFF),
+            Req(
+                "POST",
+                f"{API}/me/exports",
+                {"customer_id": t.customer_id},
+                expect=INVALID,
+                note=_extra("customer_id"),
+            ),
+        ],
+        check=_check_exports,
+    ),
+    ("GET", f"{API}/me/exports"): Scoped(
+        build=lambda t: [Req("GET", f"{API}/me/exports")], check=_check_exports
+    ),
+    ("GET", f"{API}/me/exports/{{export_id}}/download"): Scoped(
+        build=lambda t: [Req("GET", f"{API}/me/exports/{GHOST}/download")],
+        check=_check_exports,
     ),
     # -- company administration: profile, teams, labels, canned responses ------------------
     ("PATCH", f"{API}/companies/{{slug}}"): OnObject(

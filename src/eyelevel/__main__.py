@@ -71,10 +71,18 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     )
 
 
+def _here(settings: Settings, host: str, port: int) -> Settings:
+    """Without an explicit ``EYELEVEL_PUBLIC_URL``, a server on another local port is its own
+    origin (browsers send it as ``Origin``; sign-in refuses foreign ones)."""
+    if "public_url" in settings.model_fields_set or host not in ("127.0.0.1", "localhost"):
+        return settings
+    return settings.model_copy(update={"public_url": f"http://{host}:{port}"})
+
+
 @cli.command()
 def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     """Migrate the database and serve the API and WebSocket (SIGTERM stops gracefully)."""
-    settings = _settings()
+    settings = _here(_settings(), host, port)
     migrate(settings)
     _serve(settings, host, port)
 
@@ -84,7 +92,7 @@ def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     """Migrate, seed demo data (idempotent), print the logins, and serve."""
     from eyelevel.demo import DEMO_PASSWORD, seed
 
-    settings = _settings()
+    settings = _here(_settings(), host, port)
     migrate(settings)
 
     async def run_seed() -> list[tuple[str, str, str, str]]:

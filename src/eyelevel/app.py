@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import ipaddress
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,12 +18,13 @@ from eyelevel.clock import SystemClock
 from eyelevel.config import Settings
 from eyelevel.core import queries
 from eyelevel.core.ids import EventPos
-from eyelevel.core.ports import Clock, Context, EventBus, Mailer, PasswordHasher
+from eyelevel.core.ports import Clock, Context, EventBus, Mailer, PasswordHasher, RateCounter
 from eyelevel.jobs.mailers import ConsoleMailer, SmtpMailer
 from eyelevel.jobs.worker import Worker, handlers
 from eyelevel.media import PillowMedia
 from eyelevel.realtime.hub import Hub
 from eyelevel.realtime.local import LocalBus
+from eyelevel.realtime.ratestore import MemoryRateCounter
 from eyelevel.security import Argon2Hasher, PyotpCodes
 from eyelevel.storage.database import SqlDatabase
 from eyelevel.storage.files import LocalFileStore
@@ -36,6 +38,7 @@ from eyelevel.web.api import (
     companies,
     company_admin,
     conversations,
+    exports,
     labels,
     privacy,
 )
@@ -45,6 +48,7 @@ from eyelevel.web.api import webhooks as webhooks_api
 from eyelevel.web.inbox import pages as inbox
 from eyelevel.web.metrics import Metrics
 from eyelevel.web.middleware import LimitsAndMetrics
+from eyelevel.web.ratelimit import Policy, RateLimiter, RateLimitMiddleware, RateLimits
 from eyelevel.web.state import Services
 from eyelevel.web.ws import router as ws_router
 from eyelevel.webhooks.transport import GuardedTransport
@@ -75,6 +79,30 @@ def make_bus(settings: Settings) -> EventBus:
 
         return RedisBus(settings.redis_url, channel=settings.redis_channel)
     return LocalBus()
+
+
+def make_rate_limiter(settings: Settings, clock: Clock, secret: str) -> RateLimiter:
+    """Counters in Redis when configured (shared by all processes), else in this process."""
+    counter: RateCounter
+    if settings.redis_url:
+        from eyelevel.realtime.ratestore import RedisRateCounter
+
+        counter = RedisRateCounter(settings.redis_url, prefix=f"{settings.redis_channel}:rl:")
+    else:
+        counter = MemoryRateCounter(clock)
+    api, signin = settings.rate_limit_window_seconds, settings.rate_limit_signin_window_seconds
+    limits = RateLimits(
+        enabled=settings.rate_limit_enabled,
+        ip=Policy("ip", settings.rate_limit_per_ip, api),
+        token=Policy("token", settings.rate_limit_per_token, api),
+        signin_account=Policy("signin-account", settings.rate_limit_signin_per_account, signin),
+        signin_ip=Policy("signin-ip", settings.rate_limit_signin_per_ip, signin),
+        ws_ip=Policy("ws-ip", settings.rate_limit_ws_per_ip, api),
+        trusted_proxies=tuple(
+            ipaddress.ip_network(n.strip(), strict=False) for n in settings.trusted_proxies
+        ),
+    )
+    return RateLimiter(limits, counter, clock, secret)
 
 
 def make_mailer(settings: Settings) -> Mailer:
@@ -133,6 +161,7 @@ def create_app(
         return list(await queries.events_after(rt.ctx, pos, limit))
 
     hub = Hub(fetch_after, head)
+    limiter = make_rate_limiter(settings, rt.ctx.clock, rt.ctx.secret_key)
     rt.bus.subscribe(hub.on_bus)
     ready = {"database": rt.db.ping}
     if settings.redis_url:
@@ -164,6 +193,7 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker_task
             await hub.close()
+            await limiter.close()
             await rt.close()
 
     app = FastAPI(
@@ -184,6 +214,7 @@ def create_app(
         ready_checks=ready,
         heartbeat_seconds=heartbeat_seconds,
     )
+    app.state.rate_limiter = limiter
     problems.install(app)
     for router in (
         accounts.router,
@@ -196,6 +227,7 @@ def create_app(
         labels.router,
         canned.router,
         privacy.router,
+        exports.router,
         company_admin.router,
         webhooks_api.router,
         ws_router,
@@ -206,5 +238,6 @@ def create_app(
     ):
         app.include_router(router)
     ops.mount_docs_assets(app)
+    app.add_middleware(RateLimitMiddleware, limiter=limiter)  # inside: 429s are counted
     app.add_middleware(LimitsAndMetrics, metrics=metrics)
     return app

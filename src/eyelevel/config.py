@@ -36,6 +36,17 @@ class Settings(BaseSettings):
     webhook_allow_http: bool = False
     webhook_allowed_networks: list[str] = Field(default_factory=list)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # rate limits (docs/operations.md): requests per window; 0 turns one limit off
+    rate_limit_enabled: bool = True
+    rate_limit_window_seconds: int = Field(default=60, ge=1, le=3600)
+    rate_limit_per_ip: int = Field(default=1200, ge=0)
+    rate_limit_per_token: int = Field(default=600, ge=0)
+    rate_limit_ws_per_ip: int = Field(default=120, ge=0)
+    rate_limit_signin_window_seconds: int = Field(default=900, ge=1, le=86400)
+    rate_limit_signin_per_account: int = Field(default=10, ge=0)
+    rate_limit_signin_per_ip: int = Field(default=100, ge=0)
+    # proxies (CIDR) whose X-Forwarded-For names the client; empty: the peer is the client
+    trusted_proxies: list[str] = Field(default_factory=list)
     log_level: str = "info"
 
     @field_validator("public_url")
@@ -43,7 +54,7 @@ class Settings(BaseSettings):
     def _strip_slash(cls, v: str) -> str:
         return v.rstrip("/")
 
-    @field_validator("webhook_allowed_networks")
+    @field_validator("webhook_allowed_networks", "trusted_proxies")
     @classmethod
     def _networks(cls, v: list[str]) -> list[str]:
         for network in v:

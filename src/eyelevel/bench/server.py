@@ -72,6 +72,9 @@ def spawn_server(
         EYELEVEL_PUBLIC_URL=base_url,
         EYELEVEL_REDIS_CHANNEL=channel,
         EYELEVEL_LOG_LEVEL="warning",
+        # one client on loopback drives thousands of requests and sockets: with rate limits on,
+        # the bench would measure the limiter's 429s (they protect against abuse, not load)
+        EYELEVEL_RATE_LIMIT_ENABLED="false",
     )
     if redis_url:
         env["EYELEVEL_REDIS_URL"] = redis_url

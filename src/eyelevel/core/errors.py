@@ -48,6 +48,10 @@ class ErrorCode(StrEnum):
     WEBHOOK_URL_FORBIDDEN = "webhook_url_forbidden"
     INVALID_EVENT_TYPE = "invalid_event_type"
     WEBHOOK_DISABLED = "webhook_disabled"
+    EXPORT_PENDING = "export_pending"
+    EXPORT_LIMIT = "export_limit"
+    EXPORT_NOT_READY = "export_not_ready"
+    EXPORT_EXPIRED = "export_expired"
 
 
 class DomainError(Exception):

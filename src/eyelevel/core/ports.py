@@ -64,6 +64,18 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
+class RateCounter(Protocol):
+    """Shared counters for rate limits (``realtime.ratestore``: in-process or Redis).
+
+    ``add`` adds ``amount`` (negative: a refund) to ``key`` atomically and returns the new
+    total; a key lives at least ``ttl_seconds`` after its first use and may be forgotten after.
+    Every process that uses the same store sees the same totals.
+    """
+
+    async def add(self, key: str, amount: int, *, ttl_seconds: int) -> int: ...
+    async def close(self) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Invitation:
     id: int
@@ -667,6 +679,49 @@ class SharingRepo(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class DataExport:
+    """A customer's requested export (docs/privacy.md); the row holds no personal data."""
+
+    id: int
+    customer_id: CustomerId
+    state: str  # pending | ready | failed | expired (as stored; see actions.exports.state_of)
+    storage_key: str | None  # the ZIP's key in the FileStore while ready
+    size: int | None
+    created_at: datetime
+    ready_at: datetime | None
+    expires_at: datetime | None
+
+
+class ExportRepo(Protocol):
+    """The customer's data exports."""
+
+    async def lock_customer(self, customer_id: CustomerId) -> None:
+        """Lock the customer's row until the transaction ends (one request at a time)."""
+        ...
+
+    async def create(self, customer_id: CustomerId, now: datetime) -> DataExport: ...
+    async def get(self, export_id: int) -> DataExport | None: ...
+    async def of_customer(self, customer_id: CustomerId, limit: int) -> list[DataExport]:
+        """Newest first."""
+        ...
+
+    async def count_since(self, customer_id: CustomerId, since: datetime) -> int: ...
+    async def set_ready(
+        self, export_id: int, *, storage_key: str, size: int, now: datetime, expires_at: datetime
+    ) -> bool:
+        """Mark a pending export ready; False when it is no longer pending."""
+        ...
+
+    async def set_state(self, export_id: int, state: str) -> None:
+        """Set ``failed`` or ``expired``; the file key is forgotten."""
+        ...
+
+    async def numbers(self, customer_id: CustomerId) -> dict[CompanyId, str]:
+        """The customer's numbers at every company."""
+        ...
+
+
 class WebhookRepo(Protocol):
     """Webhook endpoints, their deliveries and attempts, and the relay's stream cursor."""
 
@@ -759,6 +814,8 @@ class UnitOfWork(Protocol):
 
     @property
     def webhooks(self) -> WebhookRepo: ...
+    @property
+    def exports(self) -> ExportRepo: ...
 
     async def emit(self, event: NewEvent, now: datetime) -> Event:
         """Append an event in this transaction; it is published only after commit."""
@@ -859,7 +916,8 @@ class MediaProcessor(Protocol):
 
 
 class FileStore(Protocol):
-    """Bytes by key (``<company id>/<random>.<ext>``); keys are made by the core, never by users."""
+    """Bytes by key (``<company id>/<random>.<ext>``, ``exports/<random>.zip``); keys are made
+    by the core, never by users."""
 
     async def put(self, key: str, data: bytes) -> None: ...
     async def get(self, key: str) -> bytes | None: ...

@@ -13,7 +13,7 @@ from typing import Any
 
 import structlog
 
-from eyelevel.core.actions import conversations, deliveries, webhooks
+from eyelevel.core.actions import conversations, deliveries, exports, webhooks
 from eyelevel.core.ids import ConversationId
 from eyelevel.core.ports import Context, Job, Mailer, OutgoingMail, UnitOfWork
 from eyelevel.core.webhooks import WebhookDeliveryId
@@ -40,8 +40,16 @@ def handlers(mailer: Mailer, ctx: Context) -> dict[str, Handler]:
             ctx, WebhookDeliveryId(int(payload["delivery_id"])), int(payload["attempts"])
         )
 
+    async def build_export(payload: dict[str, Any]) -> None:
+        await exports.check_build_export(ctx, int(payload["export_id"]))
+
+    async def expire_export(payload: dict[str, Any]) -> None:
+        await exports.check_expire_export(ctx, int(payload["export_id"]))
+
     return {
         "send_mail": send_mail,
+        exports.BUILD: build_export,
+        exports.EXPIRE: expire_export,
         conversations.WAKE_SNOOZED: wake_snoozed,
         webhooks.DELIVER: deliver_webhook,
     }

@@ -1,4 +1,5 @@
-"""Attachment bytes on the local disk, under ``<data dir>/files/<company id>/<random>.<ext>``.
+"""Attachment bytes on the local disk, under ``<data dir>/files/<company id>/<random>.<ext>``,
+and customers' data exports under ``<data dir>/files/exports/<random>.zip``.
 
 Several processes on one host share the directory; several hosts need a shared volume (an
 object store would implement the same :class:`~eyelevel.core.ports.FileStore`).
@@ -12,7 +13,7 @@ import re
 import uuid
 from pathlib import Path
 
-_KEY = re.compile(r"^\d{1,19}/[0-9a-f]{32}(\.thumb)?\.[a-z0-9]{2,5}$")
+_KEY = re.compile(r"^(\d{1,19}/[0-9a-f]{32}(\.thumb)?\.[a-z0-9]{2,5}|exports/[0-9a-f]{32}\.zip)$")
 
 
 class LocalFileStore:

@@ -535,3 +535,21 @@ stream_cursors = Table(
     Column("name", String(40), primary_key=True),
     Column("pos", BigInteger, nullable=False),
 )
+
+# -- the customer's data exports (migration 0008) ---------------------------------------------
+
+# one row per requested export: pending → ready (a ZIP in the file store for 24 hours) →
+# expired (the file deleted), or failed; the row holds no personal data (docs/privacy.md)
+data_exports = Table(
+    "data_exports",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False),
+    Column("state", String(10), nullable=False),  # pending | ready | failed | expired
+    Column("storage_key", String(100)),  # while ready
+    Column("size", BigInteger),
+    Column("created_at", TS, nullable=False),
+    Column("ready_at", TS),
+    Column("expires_at", TS),
+    Index("ix_data_exports_customer", "customer_id", "id"),
+)

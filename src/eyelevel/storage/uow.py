@@ -17,6 +17,7 @@ from eyelevel.storage.audit import SqlAudit
 from eyelevel.storage.canned import SqlCanned
 from eyelevel.storage.companies import SqlCompanies
 from eyelevel.storage.conversations import SqlConversations, SqlMessages
+from eyelevel.storage.exports import SqlExports
 from eyelevel.storage.inbox import SqlInbox
 from eyelevel.storage.labels import SqlLabels
 from eyelevel.storage.search import SqlSearch
@@ -48,6 +49,7 @@ class SqlUnitOfWork:
         self.canned = SqlCanned(conn)
         self.webhooks = SqlWebhooks(conn)
         self.sharing = SqlSharing(conn)
+        self.exports = SqlExports(conn)
         self.emitted: list[Event] = []
         self._writable = writable
 

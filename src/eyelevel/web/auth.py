@@ -16,7 +16,8 @@ from eyelevel.core import secrets
 from eyelevel.core.actions.accounts import SESSION_PREFIX, NewSession, load_session
 from eyelevel.core.actions.tokens import authenticate_token
 from eyelevel.core.errors import DomainError, ErrorCode
-from eyelevel.core.principals import Principal
+from eyelevel.core.principals import Principal, TokenPrincipal
+from eyelevel.web.ratelimit import check_token
 from eyelevel.web.state import Services, services
 
 SESSION_COOKIE = "eyelevel_session"
@@ -98,6 +99,8 @@ async def caller(request: Request, svc: Annotated[Services, Depends(services)]) 
             origin=request.headers.get("origin"),
         )
         request.state.caller = cached
+        if isinstance(cached.principal, TokenPrincipal):
+            await check_token(request, cached.principal.token_id)
     return cached
 
 

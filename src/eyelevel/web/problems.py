@@ -55,6 +55,10 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.WEBHOOK_URL_FORBIDDEN: 422,
     ErrorCode.INVALID_EVENT_TYPE: 422,
     ErrorCode.WEBHOOK_DISABLED: 409,
+    ErrorCode.EXPORT_PENDING: 409,
+    ErrorCode.EXPORT_LIMIT: 429,
+    ErrorCode.EXPORT_NOT_READY: 409,
+    ErrorCode.EXPORT_EXPIRED: 410,
 }
 TITLES = {code: code.value.replace("_", " ").capitalize() for code in ErrorCode}
 _HTTP_CODES = {

@@ -27,6 +27,7 @@ from eyelevel.core.principals import Principal
 from eyelevel.realtime.codec import frame
 from eyelevel.realtime.hub import Subscriber
 from eyelevel.web.auth import SESSION_COOKIE, foreign_origin, resolve
+from eyelevel.web.ratelimit import allow_socket
 from eyelevel.web.state import Services, ws_services
 
 log = structlog.get_logger("eyelevel.ws")
@@ -37,6 +38,7 @@ MAX_FRAME = 64 * 1024
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
 CLOSE_RESYNC = 4409
+CLOSE_RATE_LIMITED = 4429
 SUBPROTOCOL = "eyelevel"
 BEARER = "bearer."
 
@@ -117,6 +119,9 @@ async def socket(websocket: WebSocket) -> None:
     cookie = websocket.cookies.get(SESSION_COOKIE)
     authorization = websocket.headers.get("authorization")
     subprotocol, offered_token = _offered(websocket)
+    if not await allow_socket(websocket):
+        await _refuse(websocket, CLOSE_RATE_LIMITED, subprotocol)
+        return
     if authorization is None and foreign_origin(svc, origin):
         await _refuse(websocket, CLOSE_FORBIDDEN_ORIGIN, subprotocol)
         return

@@ -15,6 +15,7 @@ from eyelevel.web.auth import (
     same_origin,
     set_session_cookies,
 )
+from eyelevel.web.ratelimit import sign_in_attempt
 from eyelevel.web.schemas import (
     ERRORS,
     AcceptInviteIn,
@@ -39,11 +40,12 @@ router = APIRouter(
 
 
 @router.post("/signup", status_code=status.HTTP_201_CREATED, summary="Create a customer account")
-async def signup(body: SignupIn, svc: Svc, response: Response) -> SessionOut:
+async def signup(body: SignupIn, svc: Svc, request: Request, response: Response) -> SessionOut:
     """Creates the account, mails a verification link and signs the customer in."""
-    _, session = await accounts.check_signup_customer(
-        svc.ctx, email=body.email, password=body.password, display_name=body.display_name
-    )
+    async with sign_in_attempt(request, failures_only=False):
+        _, session = await accounts.check_signup_customer(
+            svc.ctx, email=body.email, password=body.password, display_name=body.display_name
+        )
     set_session_cookies(response, session, secure=svc.secure_cookies)
     return SessionOut(kind="customer", csrf_token=session.csrf_token, expires_at=session.expires_at)
 
@@ -57,14 +59,15 @@ async def verify(body: VerifyIn, svc: Svc) -> None:
 async def login(body: LoginIn, svc: Svc, request: Request, response: Response) -> SessionOut:
     """An agent with a second factor sends ``otp`` too: without it the answer is
     ``401 second_factor_required``, with a wrong or used one ``401 invalid_second_factor``."""
-    session = await accounts.check_login(
-        svc.ctx,
-        kind=body.kind,
-        email=body.email,
-        password=body.password,
-        otp=body.otp,
-        user_agent=request.headers.get("user-agent", ""),
-    )
+    async with sign_in_attempt(request, account=body.email):
+        session = await accounts.check_login(
+            svc.ctx,
+            kind=body.kind,
+            email=body.email,
+            password=body.password,
+            otp=body.otp,
+            user_agent=request.headers.get("user-agent", ""),
+        )
     set_session_cookies(response, session, secure=svc.secure_cookies)
     return SessionOut(kind=body.kind, csrf_token=session.csrf_token, expires_at=session.expires_at)
 
@@ -81,28 +84,34 @@ async def logout(who: CurrentCaller, svc: Svc, response: Response) -> None:
     status_code=status.HTTP_201_CREATED,
     summary="Start as an anonymous visitor (the website widget)",
 )
-async def visitor(body: VisitorIn, svc: Svc) -> BearerSessionOut:
+async def visitor(body: VisitorIn, svc: Svc, request: Request) -> BearerSessionOut:
     """For pages that cannot keep cookies (a widget in a cross-site iframe): the response's
     token is the visitor's only credential. The visitor may write to companies at once and
     keep its conversations later with ``/auth/claim``."""
-    customer, session = await visitors.check_create_visitor(svc.ctx, display_name=body.display_name)
+    async with sign_in_attempt(request, failures_only=False):
+        customer, session = await visitors.check_create_visitor(
+            svc.ctx, display_name=body.display_name
+        )
     return BearerSessionOut(
         token=session.token, expires_at=session.expires_at, customer_id=customer.id
     )
 
 
 @router.post("/claim", summary="Keep a visitor's conversations under an email")
-async def claim(body: ClaimIn, svc: Svc, principal: CurrentPrincipal) -> ClaimedOut:
+async def claim(
+    body: ClaimIn, svc: Svc, principal: CurrentPrincipal, request: Request
+) -> ClaimedOut:
     """A new email turns the visitor into an account (a confirmation mail is sent). The email
     of an existing account, with its password, moves the visitor's conversations into that
     account. Either way the response holds the token to use from now on."""
-    claimed = await visitors.check_claim_visitor(
-        svc.ctx,
-        principal,
-        email=body.email,
-        password=body.password,
-        display_name=body.display_name,
-    )
+    async with sign_in_attempt(request, account=body.email):
+        claimed = await visitors.check_claim_visitor(
+            svc.ctx,
+            principal,
+            email=body.email,
+            password=body.password,
+            display_name=body.display_name,
+        )
     return ClaimedOut(
         token=claimed.session.token,
         expires_at=claimed.session.expires_at,
@@ -112,10 +121,13 @@ async def claim(body: ClaimIn, svc: Svc, principal: CurrentPrincipal) -> Claimed
 
 
 @router.post("/accept-invitation", summary="Accept an agent invitation and sign in as that agent")
-async def accept_invitation(body: AcceptInviteIn, svc: Svc, response: Response) -> SessionOut:
-    session = await accounts.check_accept_invitation(
-        svc.ctx, token=body.token, name=body.name, password=body.password
-    )
+async def accept_invitation(
+    body: AcceptInviteIn, svc: Svc, request: Request, response: Response
+) -> SessionOut:
+    async with sign_in_attempt(request, failures_only=False):
+        session = await accounts.check_accept_invitation(
+            svc.ctx, token=body.token, name=body.name, password=body.password
+        )
     set_session_cookies(response, session, secure=svc.secure_cookies)
     return SessionOut(kind="agent", csrf_token=session.csrf_token, expires_at=session.expires_at)
 

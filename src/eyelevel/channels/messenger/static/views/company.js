@@ -40,7 +40,7 @@ export function companyView(root, { store, route }) {
         text: t("Start a new conversation"),
       }),
     );
-    main.replaceChildren(
+    const parts = [
       h(
         "article",
         { class: "card company" },
@@ -56,8 +56,9 @@ export function companyView(root, { store, route }) {
         hoursTable(company),
       ),
       actions,
-      privacy?.node || null,
-    );
+      privacy?.node,
+    ];
+    main.replaceChildren(...parts.filter(Boolean));
   }
   draw();
   return () => privacy?.off();

@@ -164,7 +164,7 @@ export function privacyCard(store, slug) {
   }
 
   function draw() {
-    node.replaceChildren(
+    const parts = [
       h("h3", {
         class: "privacy-heading",
         text: t("What {company} can see", { company: card.company.name }),
@@ -180,7 +180,8 @@ export function privacyCard(store, slug) {
       customerNumber(),
       error.node,
       h("p", { class: "muted" }, h("a", { href: "#/settings", text: t("Edit my details") })),
-    );
+    ];
+    node.replaceChildren(...parts.filter(Boolean)); // no card for a shared phone's button
   }
 
   load();

@@ -1,13 +1,13 @@
-// Language and signing out.
+// Language, my details, consent history, downloading my data and signing out.
 import { config, isWidget } from "../config.js";
 import { h } from "../dom.js";
 import { lang, setLanguage, t } from "../i18n.js";
 import { go } from "../router.js";
 import { signOut } from "../session.js";
 import { bar } from "./bar.js";
-import { get } from "../api.js";
+import { ApiError, authHeaders, get, hasBearer, post } from "../api.js";
 import { messageFor } from "../errors.js";
-import { fullDate, timeOfDay } from "../time.js";
+import { fullDate } from "../time.js";
 import { busy, errorLine, field } from "./form.js";
 import { FIELD_NAMES, put } from "./privacy.js";
 
@@ -87,6 +87,7 @@ export function settingsView(root, { store }) {
       ),
       profileCard(),
       ledgerCard(),
+      exportCard(),
       h(
         "section",
         { class: "card" },
@@ -163,6 +164,17 @@ function profileCard() {
   return node;
 }
 
+function ledgerLine(entry) {
+  const name = FIELD_NAMES[entry.field];
+  const vars = {
+    when: fullDate(entry.created_at),
+    company: entry.company?.name || "?",
+    field: name ? name() : entry.field,
+  };
+  if (entry.action === "grant") return t("{when}: {company} — {field} shared", vars);
+  return t("{when}: {company} — {field} no longer shared", vars);
+}
+
 // Every grant and revocation, newest first: the record cannot be changed, by anyone.
 function ledgerCard() {
   const list = h("ol", { class: "ledger" });
@@ -180,19 +192,152 @@ function ledgerCard() {
     .then((entries) => {
       list.replaceChildren(
         ...(entries.length
-          ? entries.map((e) =>
-              h("li", {
-                text: t("{when}: {company} — {field} {action}", {
-                  when: `${fullDate(e.created_at)} ${timeOfDay(e.created_at)}`,
-                  company: e.company?.name || "?",
-                  field: (FIELD_NAMES[e.field] || (() => e.field))(),
-                  action: e.action === "grant" ? t("shared") : t("no longer shared"),
-                }),
-              }),
-            )
+          ? entries.map((e) => h("li", { text: ledgerLine(e) }))
           : [h("li", { class: "muted", text: t("Nothing shared yet.") })]),
       );
     })
     .catch((e) => list.replaceChildren(h("li", { role: "alert", text: messageFor(e) })));
+  return node;
+}
+
+// Download my data: a ZIP of everything, made by the server in the background and kept for
+// 24 hours. While it is being prepared, the state is asked for again every few seconds.
+const EXPORT_ERRORS = {
+  export_pending: () => t("Your data is already being prepared."),
+  export_limit: () => t("You can request your data three times a day. Please try again tomorrow."),
+  export_expired: () => t("This download has expired. Please request your data again."),
+  export_not_ready: () => t("Your data is not ready yet."),
+};
+
+function exportMessage(e) {
+  return e instanceof ApiError && EXPORT_ERRORS[e.code] ? EXPORT_ERRORS[e.code]() : messageFor(e);
+}
+
+function megabytes(size) {
+  return (Math.max(size, 1) / (1024 * 1024)).toFixed(1).replace(".", lang === "de" ? "," : ".");
+}
+
+function exportCard() {
+  const state = h("div", { class: "export-state", role: "status" });
+  const error = errorLine();
+  const request = h("button", {
+    type: "button",
+    class: "button secondary",
+    text: t("Request my data"),
+    on: {
+      click: async () => {
+        error.show("");
+        busy(request, true);
+        try {
+          await post("/me/exports");
+          await refresh();
+        } catch (e) {
+          error.show(exportMessage(e));
+        } finally {
+          busy(request, false);
+        }
+      },
+    },
+  });
+  const node = h(
+    "section",
+    { class: "card", id: "my-data" },
+    h("h3", { text: t("Download my data") }),
+    h("p", {
+      class: "muted",
+      text: t(
+        "A ZIP file with your account, your details, all your conversations with every company, your files and your consent history. It is prepared in the background and can be downloaded for 24 hours.",
+      ),
+    }),
+    state,
+    error.node,
+    request,
+  );
+  let timer = null;
+
+  function downloadLink(item) {
+    const href = `/api/v1/me/exports/${item.id}/download`;
+    const filename = `eyelevel-export-${item.id}.zip`;
+    const link = h("a", {
+      href,
+      download: filename,
+      class: "button primary",
+      text: t("Download ZIP ({size} MB)", { size: megabytes(item.size) }),
+    });
+    if (hasBearer()) {
+      // the widget signs in with a bearer token, which a plain link would not send
+      link.addEventListener("click", async (event) => {
+        event.preventDefault();
+        error.show("");
+        try {
+          const response = await fetch(href, { headers: authHeaders("GET"), credentials: "omit" });
+          if (!response.ok) {
+            throw new ApiError(response.status, await response.json().catch(() => null));
+          }
+          const url = URL.createObjectURL(await response.blob());
+          const save = h("a", { href: url, download: filename });
+          document.body.append(save);
+          save.click();
+          save.remove();
+          setTimeout(() => URL.revokeObjectURL(url), 60000);
+        } catch (e) {
+          error.show(exportMessage(e));
+          refresh();
+        }
+      });
+    }
+    return link;
+  }
+
+  function show(items) {
+    clearTimeout(timer);
+    const latest = items[0];
+    request.hidden = false;
+    if (!latest) {
+      state.replaceChildren();
+    } else if (latest.state === "pending") {
+      request.hidden = true;
+      state.replaceChildren(
+        h("p", {
+          text: t("Your data is being prepared (requested {when}). This can take a few minutes.", {
+            when: fullDate(latest.created_at),
+          }),
+        }),
+      );
+      timer = setTimeout(() => node.isConnected && refresh(), 3000);
+    } else if (latest.state === "ready") {
+      state.replaceChildren(
+        h("p", {}, downloadLink(latest)),
+        h("p", {
+          class: "hint",
+          text: t("Ready since {ready}. You can download it until {until}.", {
+            ready: fullDate(latest.ready_at),
+            until: fullDate(latest.expires_at),
+          }),
+        }),
+      );
+    } else if (latest.state === "failed") {
+      state.replaceChildren(
+        h("p", { role: "alert", text: t("Preparing your data failed. Please request it again.") }),
+      );
+    } else {
+      state.replaceChildren(
+        h("p", {
+          class: "hint",
+          text: t("Your last download expired on {when}.", { when: fullDate(latest.expires_at) }),
+        }),
+      );
+    }
+  }
+
+  async function refresh() {
+    try {
+      show(await get("/me/exports"));
+    } catch (e) {
+      error.show(exportMessage(e));
+    }
+  }
+
+  refresh();
   return node;
 }
