@@ -388,6 +388,7 @@ async def test_company_profile_is_changed_by_admins(server: Server) -> None:
             {"date": "2026-12-26", "name": "2. Weihnachtstag"},
         ],
         "open_now": card["open_now"],
+        "retention_days": None,
     }
     assert card_of(ok(await anon.get(f"{API}/companies/acme"))) == card_of(card)  # public
 

@@ -280,6 +280,7 @@ async def test_company_search_and_card(server: Server) -> None:
         "open_now",
         "reply_within_minutes",
         "holidays",
+        "retention_days",
     }
     assert card["open_now"] is False and card["reply_within_minutes"] is None  # no hours set
     assert card["holidays"] == []

@@ -63,6 +63,8 @@ class Company:
     reply_within_minutes: int | None = None
     # days closed all day: [{"date": "YYYY-MM-DD", "name": "…"}]
     holidays: list[dict[str, str]] = field(default_factory=list)
+    # days a resolved conversation is kept before the retention job deletes it; None: forever
+    retention_days: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

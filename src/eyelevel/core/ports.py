@@ -774,6 +774,37 @@ class WebhookRepo(Protocol):
     async def add_attempt(self, delivery: WebhookDelivery, values: dict[str, Any]) -> None: ...
 
 
+class RetentionRepo(Protocol):
+    """What the retention job reads and deletes (docs/privacy.md, *Retention*)."""
+
+    async def lock_schedule(self) -> None:
+        """Serialize the job's scheduling until the transaction ends (PostgreSQL; SQLite has
+        one writer anyway)."""
+        ...
+
+    async def job_scheduled(self, kind: str, *, after: datetime | None) -> bool:
+        """Whether a job of ``kind`` exists (with ``run_at`` after ``after``, if given)."""
+        ...
+
+    async def companies(self) -> list[tuple[CompanyId, int]]:
+        """Every company that keeps resolved conversations for a limited time, with its days."""
+        ...
+
+    async def due(
+        self, company_id: CompanyId, before: datetime, limit: int
+    ) -> list[ConversationId]:
+        """Up to ``limit`` resolved conversations unchanged since before ``before``, locked
+        (PostgreSQL: rows another transaction holds are skipped, a later batch takes them)."""
+        ...
+
+    async def delete_conversations(
+        self, company_id: CompanyId, conversation_ids: Sequence[ConversationId]
+    ) -> list[str]:
+        """Delete the conversations with every row that belongs to them; returns the file
+        store keys of their attachments (the files are deleted by the caller after commit)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Repositories write only through it; ``emit`` appends to the stream."""
 
@@ -816,6 +847,8 @@ class UnitOfWork(Protocol):
     def webhooks(self) -> WebhookRepo: ...
     @property
     def exports(self) -> ExportRepo: ...
+    @property
+    def retention(self) -> RetentionRepo: ...
 
     async def emit(self, event: NewEvent, now: datetime) -> Event:
         """Append an event in this transaction; it is published only after commit."""

@@ -13,7 +13,7 @@ from typing import Any
 
 import structlog
 
-from eyelevel.core.actions import conversations, deliveries, exports, webhooks
+from eyelevel.core.actions import conversations, deliveries, exports, retention, webhooks
 from eyelevel.core.ids import ConversationId
 from eyelevel.core.ports import Context, Job, Mailer, OutgoingMail, UnitOfWork
 from eyelevel.core.webhooks import WebhookDeliveryId
@@ -46,8 +46,19 @@ def handlers(mailer: Mailer, ctx: Context) -> dict[str, Handler]:
     async def expire_export(payload: dict[str, Any]) -> None:
         await exports.check_expire_export(ctx, int(payload["export_id"]))
 
+    async def run_retention(payload: dict[str, Any]) -> None:
+        result = await retention.check_run_retention(ctx)
+        # counts only: never what was deleted
+        log.info(
+            "retention_run",
+            conversations=result.conversations,
+            files_failed=result.files_failed,
+            more=result.more,
+        )
+
     return {
         "send_mail": send_mail,
+        retention.RUN: run_retention,
         exports.BUILD: build_export,
         exports.EXPIRE: expire_export,
         conversations.WAKE_SNOOZED: wake_snoozed,
@@ -112,8 +123,12 @@ class Worker:
         await self._ctx.db.write("complete_job", done)
 
     async def run_forever(self) -> None:
+        scheduled = False  # the daily retention run, queued once per worker start
         while True:
             try:
+                if not scheduled:
+                    await retention.ensure_scheduled(self._ctx)
+                    scheduled = True
                 claimed = await self.run_once()
             except asyncio.CancelledError:
                 raise

@@ -44,6 +44,7 @@ def company_from(r: Row[Any]) -> Company:
         r.created_at,
         r.reply_within_minutes,
         r.holidays,
+        r.retention_days,
     )
 
 

@@ -78,6 +78,8 @@ companies = Table(
     Column("reply_within_minutes", Integer),
     # [{"date": "YYYY-MM-DD", "name": "…"}]: closed all day
     Column("holidays", JSON, nullable=False, default=lambda: []),
+    # days a resolved conversation is kept (migration 0009); NULL: forever
+    Column("retention_days", Integer),
 )
 
 teams = Table(
@@ -228,6 +230,8 @@ conversations = Table(
     Index("ix_conversations_company_activity", "company_id", "last_activity_at", "id"),
     Index("ix_conversations_company_status", "company_id", "status", "last_activity_at"),
     Index("ix_conversations_customer_activity", "customer_id", "last_activity_at", "id"),
+    # the retention job's due conversations: resolved and unchanged since a cut-off (0009)
+    Index("ix_conversations_company_status_updated", "company_id", "status", "updated_at"),
     # the inbox views, each read in its sort order (sort=waiting: waiting_since IS NULL, the
     # tail, continues newest activity first in the same index); they also serve the counts
     Index(
@@ -332,6 +336,7 @@ events = Table(
     Column("created_at", TS, nullable=False),
     Index("ix_events_company_pos", "company_id", "pos"),
     Index("ix_events_customer_pos", "customer_id", "pos"),
+    Index("ix_events_company_conversation", "company_id", "conversation_id"),  # retention
 )
 
 api_tokens = Table(
@@ -512,6 +517,7 @@ webhook_deliveries = Table(
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
     Index("ix_webhook_deliveries_endpoint", "company_id", "endpoint_id", "id"),
+    Index("ix_webhook_deliveries_company_event", "company_id", "event_pos"),  # retention
 )
 
 webhook_attempts = Table(

@@ -148,6 +148,10 @@ class CompanyOut(Out):
     holidays: list[HolidayOut] = Field(
         default_factory=list, description="days closed all day, ascending by date"
     )
+    retention_days: int | None = Field(
+        default=None,
+        description="days a resolved conversation is kept, then deleted; null: kept for ever",
+    )
 
     @classmethod
     def of(cls, c: Company, now: datetime) -> CompanyOut:
@@ -161,6 +165,7 @@ class CompanyOut(Out):
             open_now=is_open(c.business_hours, c.timezone, now, c.holidays),
             reply_within_minutes=c.reply_within_minutes,
             holidays=[HolidayOut(date=h["date"], name=h["name"]) for h in c.holidays],
+            retention_days=c.retention_days,
         )
 
 

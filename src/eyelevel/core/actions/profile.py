@@ -20,6 +20,9 @@ MAX_PHONE = 40
 MAX_HOLIDAYS = 100
 MAX_HOLIDAY_NAME = 100
 MAX_REPLY_WITHIN = 60 * 24 * 30  # 30 days, in minutes
+MIN_RETENTION_DAYS = 30
+MAX_RETENTION_DAYS = 3650
+NULLABLE = ("reply_within_minutes", "retention_days")
 PROFILE_FIELDS = (
     "name",
     "slug",
@@ -29,6 +32,7 @@ PROFILE_FIELDS = (
     "business_hours",
     "holidays",
     "reply_within_minutes",
+    "retention_days",
 )
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -62,7 +66,7 @@ def check_profile(changes: dict[str, Any]) -> dict[str, Any]:
     """Validate the given fields (any subset of :data:`PROFILE_FIELDS`); returns them cleaned."""
     clean: dict[str, Any] = {}
     for field, value in changes.items():
-        if value is None and field != "reply_within_minutes":
+        if value is None and field not in NULLABLE:
             raise _invalid(field, f"{field} cannot be null")
         match field:
             case "name":
@@ -87,6 +91,14 @@ def check_profile(changes: dict[str, Any]) -> dict[str, Any]:
             case "reply_within_minutes":
                 if value is not None and not 1 <= value <= MAX_REPLY_WITHIN:
                     raise _invalid(field, "the response-time promise must be 1 minute to 30 days")
+                clean[field] = value
+            case "retention_days":
+                if value is not None and not MIN_RETENTION_DAYS <= value <= MAX_RETENTION_DAYS:
+                    raise _invalid(
+                        field,
+                        f"resolved conversations are kept {MIN_RETENTION_DAYS} to "
+                        f"{MAX_RETENTION_DAYS} days, or null for ever",
+                    )
                 clean[field] = value
             case _:
                 raise _invalid(field, "not a profile field")

@@ -23,7 +23,8 @@ class HolidayIn(In):
 
 
 class CompanyPatchIn(In):
-    """Only the fields sent change; ``reply_within_minutes: null`` withdraws the promise."""
+    """Only the fields sent change; ``reply_within_minutes: null`` withdraws the promise,
+    ``retention_days: null`` keeps resolved conversations for ever."""
 
     name: str | None = Field(default=None, max_length=200)
     slug: str | None = Field(default=None, max_length=100)
@@ -41,6 +42,13 @@ class CompanyPatchIn(In):
     )
     reply_within_minutes: int | None = Field(
         default=None, ge=-(2**31), le=2**31, description="1..43200, or null for no promise"
+    )
+    retention_days: int | None = Field(
+        default=None,
+        ge=-(2**31),
+        le=2**31,
+        description="days a resolved conversation is kept (30..3650), then deleted by a daily "
+        "job; null keeps them for ever",
     )
 
 

@@ -1,5 +1,5 @@
 // The company profile: name, address (slug), description, phone, time zone, business hours
-// per weekday, holidays and the response-time promise.
+// per weekday, holidays, the response-time promise and how long resolved conversations are kept.
 import { get } from "../messenger/api.js";
 import { announce, h } from "../messenger/dom.js";
 import { t } from "../messenger/i18n.js";
@@ -205,6 +205,17 @@ export function profilePage(root, { store }) {
       hint: t("Customers see it on the company card. Leave it empty to make no promise."),
     });
     promise.node.classList.add("narrow");
+    const retention = field({
+      label: t("Delete resolved conversations after (days)"),
+      type: "number",
+      min: 30,
+      max: 3650,
+      value: card.retention_days ?? "",
+      hint: t(
+        "30 to 3650 days after a conversation was resolved, with its messages and files. Leave it empty to keep them.",
+      ),
+    });
+    retention.node.classList.add("narrow");
     const hours = hoursEditor(card.business_hours);
     const holidays = holidaysEditor(card.holidays);
     const error = errorLine();
@@ -239,6 +250,12 @@ export function profilePage(root, { store }) {
         h("p", { class: "hint", text: t("Closed all day on these dates.") }),
         holidays.node,
       ),
+      h(
+        "section",
+        { class: "panel", "aria-labelledby": "profile-retention" },
+        h("h2", { id: "profile-retention", text: t("Retention") }),
+        retention.node,
+      ),
       error.node,
       ok.node,
       h("div", { class: "form-actions" }, save),
@@ -257,6 +274,12 @@ export function profilePage(root, { store }) {
         return;
       }
       const minutes = promise.control.value ? Number(promise.control.value) : null;
+      const days = retention.control.value ? Number(retention.control.value) : null;
+      if (days !== null && !(Number.isInteger(days) && days >= 30 && days <= 3650)) {
+        error.show(t("Please enter 30 to 3650 days, or leave the field empty."));
+        retention.control.focus();
+        return;
+      }
       const body = {
         name: name.control.value.trim(),
         slug: slug.control.value,
@@ -266,6 +289,7 @@ export function profilePage(root, { store }) {
         business_hours: hours.value(),
         holidays: holidays.value(),
         reply_within_minutes: minutes,
+        retention_days: days,
       };
       run(
         save,

@@ -1,0 +1,142 @@
+"""The retention job's reads and deletions (docs/privacy.md, *Retention*).
+
+A due conversation is deleted with every row that belongs to it, children first (the foreign
+keys point that way), in the caller's transaction:
+
+- the SQLite full-text index entries of its messages (FTS5 with external content needs the
+  original body to remove a row's tokens, so this goes before the messages);
+- ``mentions`` (their triggers keep ``conversation_mentions`` true, migration 0005),
+  ``attachments`` (their files' keys are returned: files go after the commit), ``messages``,
+  ``conversation_labels``, ``read_markers``;
+- the webhook deliveries (and their attempts) of its events, then its ``events``: the stream
+  keeps its positions, a catch-up simply no longer contains them (as a fresh read no longer
+  contains the conversation);
+- jobs whose payload names it (a pending snooze wake-up);
+- the conversation itself (its trigger takes it out of ``conversation_counts``).
+
+Every statement leads with ``company_id`` and uses an index (migration 0009 adds the ones
+retention needs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import bindparam, delete, exists, select, text
+from sqlalchemy.sql.elements import ColumnElement
+
+from eyelevel.core.entities import Status
+from eyelevel.core.ids import CompanyId, ConversationId
+from eyelevel.storage import schema as t
+from eyelevel.storage.rows import Repo
+
+_SCHEDULE_LOCK = 0x72657465  # "rete": one scheduler of the retention job at a time
+
+_fts_delete = text(
+    "INSERT INTO messages_fts(messages_fts, rowid, body) "
+    "SELECT 'delete', id, body FROM messages "
+    "WHERE company_id = :p_company AND conversation_id IN :p_ids"
+).bindparams(bindparam("p_ids", expanding=True))
+
+
+class SqlRetention(Repo):
+    async def lock_schedule(self) -> None:
+        if self._c.dialect.name == "postgresql":
+            await self._c.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEDULE_LOCK})
+
+    async def job_scheduled(self, kind: str, *, after: datetime | None) -> bool:
+        j = t.jobs.c
+        cond: list[ColumnElement[bool]] = [j.kind == kind]
+        if after is not None:
+            cond.append(j.run_at > after)
+        row = await self._one(select(exists().where(*cond)))
+        return bool(row is not None and row[0])
+
+    async def companies(self) -> list[tuple[CompanyId, int]]:
+        c = t.companies.c
+        rows = await self._all(
+            select(c.id, c.retention_days).where(c.retention_days.is_not(None)).order_by(c.id)
+        )
+        return [(CompanyId(r.id), int(r.retention_days)) for r in rows]
+
+    async def due(
+        self, company_id: CompanyId, before: datetime, limit: int
+    ) -> list[ConversationId]:
+        c = t.conversations.c
+        stmt = (
+            select(c.id)
+            .where(
+                c.company_id == company_id,
+                c.status == Status.RESOLVED.value,
+                c.updated_at < before,
+            )
+            .order_by(c.updated_at, c.id)
+            .limit(limit)
+        )
+        if self._c.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        return [ConversationId(r.id) for r in await self._all(stmt)]
+
+    async def delete_conversations(
+        self, company_id: CompanyId, conversation_ids: Sequence[ConversationId]
+    ) -> list[str]:
+        if not conversation_ids:
+            return []
+        ids = sorted(conversation_ids)
+        m, a, e = t.messages.c, t.attachments.c, t.events.c
+        d, w = t.webhook_deliveries.c, t.webhook_attempts.c
+        messages = select(m.id).where(m.company_id == company_id, m.conversation_id.in_(ids))
+
+        files = await self._all(
+            select(a.storage_key, a.thumbnail_key).where(
+                a.company_id == company_id, a.message_id.in_(messages)
+            )
+        )
+        keys = [k for r in files for k in (r.storage_key, r.thumbnail_key) if k]
+
+        if self._c.dialect.name == "sqlite":
+            await self._c.execute(_fts_delete, {"p_company": company_id, "p_ids": ids})
+        await self._c.execute(
+            delete(t.mentions).where(
+                t.mentions.c.company_id == company_id, t.mentions.c.message_id.in_(messages)
+            )
+        )
+        await self._c.execute(
+            delete(t.attachments).where(a.company_id == company_id, a.message_id.in_(messages))
+        )
+        await self._c.execute(
+            delete(t.messages).where(m.company_id == company_id, m.conversation_id.in_(ids))
+        )
+        for table in (t.conversation_labels, t.read_markers):
+            await self._c.execute(
+                delete(table).where(
+                    table.c.company_id == company_id, table.c.conversation_id.in_(ids)
+                )
+            )
+
+        positions = select(e.pos).where(e.company_id == company_id, e.conversation_id.in_(ids))
+        deliveries = select(d.id).where(d.company_id == company_id, d.event_pos.in_(positions))
+        await self._c.execute(
+            delete(t.webhook_attempts).where(
+                w.company_id == company_id, w.delivery_id.in_(deliveries)
+            )
+        )
+        await self._c.execute(
+            delete(t.webhook_deliveries).where(
+                d.company_id == company_id, d.event_pos.in_(positions)
+            )
+        )
+        await self._c.execute(
+            delete(t.events).where(e.company_id == company_id, e.conversation_id.in_(ids))
+        )
+
+        j = t.jobs.c
+        await self._c.execute(
+            delete(t.jobs).where(j.payload["conversation_id"].as_integer().in_(ids))
+        )
+        c = t.conversations.c
+        await self._c.execute(
+            delete(t.conversations).where(c.company_id == company_id, c.id.in_(ids))
+        )
+        return keys
