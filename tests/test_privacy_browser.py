@@ -3,9 +3,14 @@
 A customer shares their phone number with one tap from the company's card; the agent's open
 customer panel shows it live, and loses it within a second when the customer switches it off.
 A canned response's ``{customer.first_name}`` stays empty until the first name is shared.
+The customer downloads all of their data from the settings.
 """
 
 from __future__ import annotations
+
+import json
+import re
+import zipfile
 
 from playwright.async_api import Browser, expect
 
@@ -83,3 +88,31 @@ async def test_sharing_the_phone_shows_it_live_and_revoking_takes_it_away(
         ledger = customer.page.locator("ol.ledger li")
         await expect(ledger).to_have_count(3)
         await expect(ledger.first).to_contain_text("First name shared")
+
+
+async def test_a_customer_downloads_their_data_from_the_settings(
+    server: Server, browser: Browser
+) -> None:
+    """Settings → Download my data: requested, prepared by the worker, downloaded as a ZIP
+    that holds the customer's own conversation."""
+    await beispiel_team(server)
+    kim_email = email_for("kim")
+    kim = await server.customer(kim_email, name="Kim K.")
+    await kim.start_conversation("beispiel", "Meine Daten, bitte.")
+
+    async with person(browser) as customer:
+        await customer_signs_in(customer.page, server, kim_email)
+        await customer.page.goto(f"{server.url}/#/settings")
+        await customer.page.get_by_role("button", name="Request my data").click()
+        link = customer.page.get_by_role("link", name=re.compile(r"^Download ZIP"))
+        await expect(link).to_be_visible(timeout=15_000)  # the worker builds it meanwhile
+        await expect(customer.page.get_by_text("Ready since")).to_be_visible()
+        async with customer.page.expect_download() as started:
+            await link.click()
+        download = await started.value
+        path = await download.path()
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            exported = json.loads(archive.read("export.json"))
+        assert "README.txt" in names
+        assert "Meine Daten, bitte." in json.dumps(exported, ensure_ascii=False)

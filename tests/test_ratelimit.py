@@ -322,7 +322,8 @@ async def test_stores_count_atomically_and_refund() -> None:
         assert await store.add("k", -1, ttl_seconds=60) == 19
         assert await store.add("other", 1, ttl_seconds=60) == 1
     if first is None:
-        pytest.skip("Redis is not reachable (the in-memory store was tested)")
+        # REQUIRE: Redis — _redis_or_fail fails instead with CI=true
+        pytest.skip("REQUIRE: Redis at EYELEVEL_TEST_REDIS_URL (the in-memory store was tested)")
     second = RedisRateCounter(backends.REDIS_URL, prefix=prefix)
     try:
         assert await second.add("k", 1, ttl_seconds=60) == 20
