@@ -323,6 +323,25 @@ async def test_customers_list_and_end_their_own_sessions(server: Server) -> None
 # -- deactivation and roles --------------------------------------------------------------------
 
 
+async def test_signing_out_closes_that_sessions_sockets_only(server: Server) -> None:
+    company = await server.company("acme")
+    _, email = await _agent(server, company)
+    r, laptop = await _login(server, email)
+    assert r.status_code == 200, r.text
+    r, phone = await _login(server, email)
+    assert r.status_code == 200, r.text
+    laptop_socket, phone_socket = await laptop.ws(), await phone.ws()
+    try:
+        r = await laptop.post(f"{API}/auth/logout")
+        assert r.status_code == 204, r.text
+        assert await _closed_with(laptop_socket) == 4401
+        await _still_open(phone_socket)
+        assert (await phone.get(f"{API}/auth/me")).status_code == 200
+    finally:
+        await laptop_socket.close()
+        await phone_socket.close()
+
+
 async def test_deactivation_ends_cookie_sessions_and_sockets(server: Server) -> None:
     company = await server.company("acme")
     admin, _ = await _agent(server, company, Role.ADMIN, "Otto Admin")

@@ -20,6 +20,7 @@ from eyelevel.core.principals import (
     CustomerPrincipal,
     Principal,
 )
+from eyelevel.core.revocation import Revocation, revocation_event
 
 SESSION_LIFETIME = timedelta(days=30)
 SESSION_PREFIX = "els"  # session tokens: a cookie, or a bearer token in the widget
@@ -204,10 +205,17 @@ async def check_login(
 
 
 async def check_logout(ctx: Context, session_token: str) -> None:
+    """End this session; its open sockets close on every process, as when it is ended from
+    the session list."""
+    id_hash = secrets.token_hash(session_token)
+
     async def txn(uow: UnitOfWork) -> None:
-        await uow.sessions.delete(secrets.token_hash(session_token))
+        await uow.sessions.delete(id_hash)
 
     await ctx.db.write("logout", txn)
+    await ctx.bus.publish_ephemeral(
+        revocation_event(Revocation(session_hash=id_hash), ctx.clock.now())
+    )
 
 
 async def load_session(ctx: Context, session_token: str) -> tuple[Principal, SessionRecord] | None:
