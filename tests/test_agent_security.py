@@ -342,6 +342,45 @@ async def test_signing_out_closes_that_sessions_sockets_only(server: Server) -> 
         await phone_socket.close()
 
 
+async def test_a_deactivated_agents_open_conversations_go_back_to_the_queue(
+    server: Server,
+) -> None:
+    """Every open conversation keeps an owner who can work on it; resolved ones keep theirs."""
+    company = await server.company("acme")
+    admin, _ = await _agent(server, company, Role.ADMIN, "Otto Admin")
+    agent, _ = await _agent(server, company)
+    kim = await server.customer()
+    ids = [
+        int((await kim.start_conversation("acme", text))["conversation"]["id"])
+        for text in ("Offen", "Erledigt")
+    ]
+    for cid in ids:
+        r = await admin.post(f"{API}/conversations/{cid}/assignment", {"agent_id": agent.id})
+        assert r.status_code == 200, r.text
+    r = await admin.post(f"{API}/conversations/{ids[1]}/status", {"status": "resolved"})
+    assert r.status_code == 200, r.text
+    before = (await admin.get(f"{API}/companies/acme/inbox")).json()
+    admin_socket = await admin.ws()
+    try:
+        r = await _patch_member(admin, "acme", agent.id, active=False)
+        assert r.status_code == 200, r.text
+        moved = await admin_socket.wait_for(lambda f: f["type"] == "conversation.assigned")
+        assert moved["data"] == {
+            "conversation_id": ids[0],
+            "owner": None,
+            "previous": {"type": "agent", "id": agent.id},
+        }
+    finally:
+        await admin_socket.close()
+    owners = [(await admin.get(f"{API}/conversations/{cid}")).json()["owner"] for cid in ids]
+    assert owners == [None, {"type": "agent", "id": agent.id}]
+    after = (await admin.get(f"{API}/companies/acme/inbox")).json()
+    assert after["unassigned"] == before["unassigned"] + 1
+    # the customer learns nothing about who works on it
+    kim_view = (await kim.get(f"{API}/conversations/{ids[0]}")).json()
+    assert kim_view["owner"] is None
+
+
 async def test_deactivation_ends_cookie_sessions_and_sockets(server: Server) -> None:
     company = await server.company("acme")
     admin, _ = await _agent(server, company, Role.ADMIN, "Otto Admin")

@@ -286,6 +286,10 @@ class ConversationRepo(Protocol):
         team_id: TeamId | None,
         now: datetime,
     ) -> None: ...
+    async def open_owned_by(self, company_id: CompanyId, agent_id: AgentId) -> list[Conversation]:
+        """The agent's conversations in the company that are not resolved, locked for update."""
+        ...
+
     async def listing(self, flt: ConversationFilter, *, latest: bool = False) -> list[Listed]:
         """A page in the filter's order, each row with its position (for the next cursor).
         ``latest``: with each conversation's newest message (notes included) and its customer,

@@ -170,6 +170,20 @@ class SqlConversations(Repo):
             .values(owner_agent_id=agent_id, owner_team_id=team_id, updated_at=now)
         )
 
+    async def open_owned_by(self, company_id: CompanyId, agent_id: AgentId) -> list[Conversation]:
+        c = t.conversations.c
+        stmt = (
+            select(t.conversations)
+            .where(
+                c.company_id == company_id,
+                c.owner_agent_id == agent_id,
+                c.status != Status.RESOLVED.value,
+            )
+            .order_by(c.id)
+            .with_for_update()
+        )
+        return [conversation_from(r) for r in await self._all(stmt)]
+
     async def listing(self, flt: ConversationFilter, *, latest: bool = False) -> list[Listed]:
         """One page; sort=waiting reads the waiting stretch, then (when the page is not full)
         the idle one, each from an index in its order (see the conversations' indexes)."""

@@ -1,19 +1,22 @@
 """An admin changes an agent's role in the company, or deactivates and reactivates them.
 
 Deactivation ends what the agent holds: without another active membership its sessions are
-deleted (the cookie stops working at once), and its open sockets close on every process. A
-company always keeps an active admin.
+deleted (the cookie stops working at once), and its open sockets close on every process; its
+open conversations in the company go back to their team queue or to *Unassigned*. A company
+always keeps an active admin.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from eyelevel.core.actions.access import access_company_txn
 from eyelevel.core.actions.audit import audit_txn
-from eyelevel.core.entities import Agent, Membership, Role
+from eyelevel.core.entities import Agent, Membership, NewEvent, Role
 from eyelevel.core.errors import DomainError, ErrorCode, not_found
-from eyelevel.core.ids import AgentId
+from eyelevel.core.events import EventType
+from eyelevel.core.ids import AgentId, CompanyId
 from eyelevel.core.ports import Context, UnitOfWork
 from eyelevel.core.principals import Principal
 from eyelevel.core.revocation import Revocation, revocation_event
@@ -83,6 +86,7 @@ async def check_update_member(
             )
             if not still_member:
                 ended = await uow.security.end_sessions("agent", agent_id)
+            await _release_txn(uow, company.id, agent_id, now)
             await audit_txn(
                 uow,
                 principal,
@@ -104,3 +108,28 @@ async def check_update_member(
             revocation_event(Revocation(agent_id=agent_id), ctx.clock.now())
         )
     return change
+
+
+async def _release_txn(
+    uow: UnitOfWork, company_id: CompanyId, agent_id: AgentId, now: datetime
+) -> None:
+    """Every open conversation has an owner who can work on it: a deactivated agent's go back
+    to their team queue (or to nobody, so they show in *Unassigned*); resolved ones keep the
+    agent as the one who handled them."""
+    for conversation in await uow.conversations.open_owned_by(company_id, agent_id):
+        team_id = conversation.owner_team_id
+        await uow.conversations.set_owner(conversation.id, None, team_id, now)
+        await uow.emit(
+            NewEvent(
+                type=EventType.CONVERSATION_ASSIGNED,
+                company_id=company_id,
+                conversation_id=conversation.id,
+                customer_id=None,  # who works on it is company-internal
+                data={
+                    "conversation_id": conversation.id,
+                    "owner": None if team_id is None else {"type": "team", "id": team_id},
+                    "previous": {"type": "agent", "id": agent_id},
+                },
+            ),
+            now,
+        )
