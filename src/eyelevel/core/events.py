@@ -98,6 +98,22 @@ def owner_data(conversation: Conversation) -> dict[str, Any] | None:
     return None
 
 
+def assigned(
+    company_id: CompanyId,
+    conversation_id: ConversationId,
+    owner: dict[str, Any] | None,
+    previous: dict[str, Any] | None,
+) -> NewEvent:
+    """Who works on a conversation is company-internal: the customer is not in the audience."""
+    return NewEvent(
+        type=EventType.CONVERSATION_ASSIGNED,
+        company_id=company_id,
+        conversation_id=conversation_id,
+        customer_id=None,
+        data={"conversation_id": conversation_id, "owner": owner, "previous": previous},
+    )
+
+
 def status_changed(
     conversation: Conversation, status: Status, snoozed_until: datetime | None
 ) -> NewEvent:

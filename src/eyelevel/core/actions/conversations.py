@@ -18,7 +18,14 @@ from eyelevel.core.entities import (
     Status,
 )
 from eyelevel.core.errors import DomainError, ErrorCode, not_found
-from eyelevel.core.events import EventType, conversation_data, iso, owner_data, status_changed
+from eyelevel.core.events import (
+    EventType,
+    assigned,
+    conversation_data,
+    iso,
+    owner_data,
+    status_changed,
+)
 from eyelevel.core.ids import AgentId, ConversationId, TeamId
 from eyelevel.core.ports import Context, UnitOfWork
 from eyelevel.core.principals import CustomerPrincipal, Principal
@@ -156,16 +163,11 @@ async def check_assign(
         updated = await uow.conversations.get(conversation.id)
         assert updated is not None
         await uow.emit(
-            NewEvent(
-                type=EventType.CONVERSATION_ASSIGNED,
-                company_id=conversation.company_id,
-                conversation_id=conversation.id,
-                customer_id=None,  # who works on it is company-internal
-                data={
-                    "conversation_id": conversation.id,
-                    "owner": owner_data(updated),
-                    "previous": owner_data(conversation),
-                },
+            assigned(
+                conversation.company_id,
+                conversation.id,
+                owner_data(updated),
+                owner_data(conversation),
             ),
             now,
         )

@@ -13,9 +13,9 @@ from datetime import datetime
 
 from eyelevel.core.actions.access import access_company_txn
 from eyelevel.core.actions.audit import audit_txn
-from eyelevel.core.entities import Agent, Membership, NewEvent, Role
+from eyelevel.core.entities import Agent, Membership, Role
 from eyelevel.core.errors import DomainError, ErrorCode, not_found
-from eyelevel.core.events import EventType
+from eyelevel.core.events import assigned
 from eyelevel.core.ids import AgentId, CompanyId
 from eyelevel.core.ports import Context, UnitOfWork
 from eyelevel.core.principals import Principal
@@ -119,17 +119,6 @@ async def _release_txn(
     for conversation in await uow.conversations.open_owned_by(company_id, agent_id):
         team_id = conversation.owner_team_id
         await uow.conversations.set_owner(conversation.id, None, team_id, now)
-        await uow.emit(
-            NewEvent(
-                type=EventType.CONVERSATION_ASSIGNED,
-                company_id=company_id,
-                conversation_id=conversation.id,
-                customer_id=None,  # who works on it is company-internal
-                data={
-                    "conversation_id": conversation.id,
-                    "owner": None if team_id is None else {"type": "team", "id": team_id},
-                    "previous": {"type": "agent", "id": agent_id},
-                },
-            ),
-            now,
-        )
+        owner = None if team_id is None else {"type": "team", "id": team_id}
+        previous = {"type": "agent", "id": agent_id}
+        await uow.emit(assigned(company_id, conversation.id, owner, previous), now)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from eyelevel.core.actions.access import access_company_txn
 from eyelevel.core.actions.accounts import check_name
 from eyelevel.core.actions.audit import audit_txn
-from eyelevel.core.entities import Company, NewEvent, Role, Team
+from eyelevel.core.entities import Company, Role, Team
 from eyelevel.core.errors import DomainError, ErrorCode, not_found
-from eyelevel.core.events import EventType
+from eyelevel.core.events import assigned
 from eyelevel.core.ids import AgentId, TeamId
 from eyelevel.core.ports import Context, UnitOfWork
 from eyelevel.core.principals import Principal
@@ -108,20 +108,8 @@ async def check_delete_team(ctx: Context, principal: Principal, slug: str, team_
         now = ctx.clock.now()
         released = await uow.teams.release_resolved(company.id, team.id, now)
         for conversation_id in released:
-            await uow.emit(
-                NewEvent(
-                    type=EventType.CONVERSATION_ASSIGNED,
-                    company_id=company.id,
-                    conversation_id=conversation_id,
-                    customer_id=None,  # who works on it is company-internal
-                    data={
-                        "conversation_id": conversation_id,
-                        "owner": None,
-                        "previous": {"type": "team", "id": team.id},
-                    },
-                ),
-                now,
-            )
+            previous = {"type": "team", "id": team.id}
+            await uow.emit(assigned(company.id, conversation_id, None, previous), now)
         await uow.teams.delete(company.id, team.id)
         await audit_txn(
             uow,

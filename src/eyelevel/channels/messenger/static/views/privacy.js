@@ -1,7 +1,7 @@
 // The privacy card: what one company can see of me right now, since when, and a switch per
 // field. Each switch takes effect at once (the company's open views update live) and is
 // written to my consent ledger with the version of this wording (PRIVACY_TEXT).
-import { get, request } from "../api.js";
+import { get, put } from "../api.js";
 import { h } from "../dom.js";
 import { messageFor } from "../errors.js";
 import { t } from "../i18n.js";
@@ -19,8 +19,6 @@ export const FIELD_NAMES = {
   address: () => t("Postal address"),
   customer_number: () => t("Customer number"),
 };
-
-export const put = (path, body) => request("PUT", path, body);
 
 export function privacyCard(store, slug) {
   const node = h("section", { class: "card privacy", "aria-live": "polite" });

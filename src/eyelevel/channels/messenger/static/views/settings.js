@@ -5,11 +5,11 @@ import { lang, setLanguage, t } from "../i18n.js";
 import { go } from "../router.js";
 import { signOut } from "../session.js";
 import { bar } from "./bar.js";
-import { ApiError, authHeaders, get, hasBearer, post } from "../api.js";
+import { ApiError, authHeaders, get, hasBearer, post, put } from "../api.js";
 import { messageFor } from "../errors.js";
 import { fullDate } from "../time.js";
 import { busy, errorLine, field } from "./form.js";
-import { FIELD_NAMES, put } from "./privacy.js";
+import { FIELD_NAMES } from "./privacy.js";
 
 // Links to the other languages (each named in its own language).
 export function languageSwitch() {
