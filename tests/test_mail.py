@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import io
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from eyelevel.app import build_runtime
@@ -22,37 +18,32 @@ from eyelevel.jobs.mailers import ConsoleMailer, MemoryMailer, SmtpMailer
 from eyelevel.jobs.worker import Worker, handlers
 from eyelevel.security import Argon2Hasher
 from eyelevel.storage import schema
-from tests.harness import PASSWORD, free_socket
-
-
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(envelope)
-        return "250 OK"
+from tests.harness import PASSWORD
+from tests.smtp_sink import SmtpSink
 
 
 async def test_smtp_mailer_delivers_to_a_real_smtp_server() -> None:
-    sock = free_socket()
-    port = sock.getsockname()[1]
-    sock.close()
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        mailer = SmtpMailer(f"smtp://127.0.0.1:{port}", "eyelevel <noreply@example.com>")
+    with SmtpSink() as sink:
+        mailer = SmtpMailer(sink.url, "eyelevel <noreply@example.com>")
         await mailer.send(OutgoingMail("kim@example.org", "Bitte bestätigen", "Hallo Kim,\nlink"))
-    finally:
-        controller.stop()
-    assert len(inbox.messages) == 1
-    envelope = inbox.messages[0]
-    assert envelope.rcpt_tos == ["kim@example.org"]
-    mail = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        await mailer.send(
+            OutgoingMail(
+                "kim@example.org",
+                "Antwort",
+                "plain",
+                html="<p>rich</p>",
+                headers=(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),),
+            )
+        )
+    assert len(sink.envelopes) == 2
+    assert sink.envelopes[0].rcpt_tos == ["kim@example.org"]
+    mail, rich = sink.mails
     assert mail["Subject"] == "Bitte bestätigen"
     assert mail["From"] == "eyelevel <noreply@example.com>"
     assert mail.get_content().replace("\r\n", "\n") == "Hallo Kim,\nlink\n"
+    assert rich["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert rich.get_body(("plain",)).get_content().strip() == "plain"  # type: ignore[union-attr]
+    assert rich.get_body(("html",)).get_content().strip() == "<p>rich</p>"  # type: ignore[union-attr]
 
 
 def test_smtp_url_must_be_smtp() -> None:

@@ -895,9 +895,17 @@ class EventBus(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class OutgoingMail:
+    """One mail: a plain-text body, optionally an HTML alternative and extra headers.
+
+    ``headers`` are added as given (``Message-ID``, ``In-Reply-To``, ``List-Unsubscribe`` …);
+    ``From``, ``To`` and ``Subject`` are set by the mailer.
+    """
+
     to: str
     subject: str
     text: str
+    html: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class Mailer(Protocol):

@@ -55,7 +55,11 @@ class SmtpMailer:
         message["From"] = self._sender
         message["To"] = mail.to
         message["Subject"] = mail.subject
+        for name, value in mail.headers:
+            message[name] = value
         message.set_content(mail.text)
+        if mail.html is not None:
+            message.add_alternative(mail.html, subtype="html")
         await aiosmtplib.send(
             message,
             hostname=self._host,

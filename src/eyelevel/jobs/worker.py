@@ -26,7 +26,15 @@ MAX_ATTEMPTS = 12
 
 def handlers(mailer: Mailer, ctx: Context) -> dict[str, Handler]:
     async def send_mail(payload: dict[str, Any]) -> None:
-        await mailer.send(OutgoingMail(payload["to"], payload["subject"], payload["text"]))
+        await mailer.send(
+            OutgoingMail(
+                payload["to"],
+                payload["subject"],
+                payload["text"],
+                html=payload.get("html"),
+                headers=tuple((str(k), str(v)) for k, v in payload.get("headers", [])),
+            )
+        )
 
     async def wake_snoozed(payload: dict[str, Any]) -> None:
         await conversations.check_wake_snoozed(
