@@ -1107,6 +1107,56 @@ MATRIX: dict[tuple[str, str], Entry] = {
             ),
         ],
     ),
+    ("GET", f"{API}/companies/{{slug}}/goodwill-policy"): OnObject(
+        "company", lambda t: [Req("GET", _company(t, "/goodwill-policy"))]
+    ),
+    ("PUT", f"{API}/companies/{{slug}}/goodwill-policy"): OnObject(
+        "company",
+        lambda t: [
+            Req("PUT", _company(t, "/goodwill-policy"), {"rules": [{"name": "Intrusion"}]}),
+            Req(
+                "PUT",
+                _company(t, "/goodwill-policy"),
+                {"rules": [], "company_id": t.company_id},
+                expect=INVALID,
+                note=_extra("company_id"),
+            ),
+        ],
+    ),
+    ("GET", f"{API}/companies/{{slug}}/complaints"): OnObject(
+        "company",
+        lambda t: [
+            Req("GET", _company(t, "/complaints")),
+            Req("GET", _company(t, "/complaints"), params={"state": "granted", "limit": 5}),
+        ],
+    ),
+    ("POST", f"{API}/conversations/{{conversation_id}}/complaint"): OnObject(
+        "conversation",
+        lambda t: [
+            Req(
+                "POST",
+                _conv(t, "/complaint"),
+                {"product": "Intrusion", "requested_remedy": "refund", "amount_cents": 1},
+            )
+        ],
+    ),
+    ("GET", f"{API}/conversations/{{conversation_id}}/complaint"): OnObject(
+        "conversation", lambda t: [Req("GET", _conv(t, "/complaint"))]
+    ),
+    ("PUT", f"{API}/conversations/{{conversation_id}}/complaint"): OnObject(
+        "conversation",
+        lambda t: [
+            Req(
+                "PUT",
+                _conv(t, "/complaint"),
+                {"product": "Intrusion", "requested_remedy": "refund", "amount_cents": 1},
+            )
+        ],
+    ),
+    ("POST", f"{API}/conversations/{{conversation_id}}/complaint/steps"): OnObject(
+        "conversation",
+        lambda t: [Req("POST", _conv(t, "/complaint/steps"), {"kind": "rejected"})],
+    ),
     ("POST", f"{API}/conversations/{{conversation_id}}/status"): OnObject(
         "conversation",
         lambda t: [

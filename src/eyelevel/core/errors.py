@@ -52,6 +52,9 @@ class ErrorCode(StrEnum):
     EXPORT_LIMIT = "export_limit"
     EXPORT_NOT_READY = "export_not_ready"
     EXPORT_EXPIRED = "export_expired"
+    COMPLAINT_EXISTS = "complaint_exists"
+    COMPLAINT_STATE = "complaint_state"
+    APPROVAL_REQUIRED = "approval_required"
 
 
 class DomainError(Exception):

@@ -26,6 +26,8 @@ class EventType(StrEnum):
     TYPING = "typing"
     AGENT_PRESENCE = "agent.presence"  # ephemeral, company members only
     CUSTOMER_SHARED_FIELDS_CHANGED = "customer.shared_fields_changed"
+    COMPLAINT_CHANGED = "complaint.changed"
+    COMPLAINT_APPROVAL_REQUESTED = "complaint.approval_requested"
 
 
 def iso(value: datetime | None) -> str | None:
@@ -164,5 +166,48 @@ def shared_fields_changed(
             "company_id": company_id,
             "shared": list(shared),
             "changed": list(changed),
+        },
+    )
+
+
+def complaint_changed(
+    company_id: CompanyId,
+    conversation_id: ConversationId,
+    customer_id: CustomerId,
+    case_id: int,
+    state: str,
+) -> NewEvent:
+    """A complaint case was opened, edited or decided. The customer is told too (their case is
+    a promise to them); the payload names the case and its state only, so each side fetches
+    what it may see (the customer never the policy, the trail or the internal notes)."""
+    return NewEvent(
+        type=EventType.COMPLAINT_CHANGED,
+        company_id=company_id,
+        conversation_id=conversation_id,
+        customer_id=customer_id,
+        data={"conversation_id": conversation_id, "case_id": case_id, "state": state},
+    )
+
+
+def complaint_approval_requested(
+    company_id: CompanyId,
+    conversation_id: ConversationId,
+    case_id: int,
+    remedy: str,
+    amount_cents: int,
+    requested_by: str,
+) -> NewEvent:
+    """An agent asks the company's leads to approve a remedy beyond the agent's limit."""
+    return NewEvent(
+        type=EventType.COMPLAINT_APPROVAL_REQUESTED,
+        company_id=company_id,
+        conversation_id=conversation_id,
+        customer_id=None,
+        data={
+            "conversation_id": conversation_id,
+            "case_id": case_id,
+            "remedy": remedy,
+            "amount_cents": amount_cents,
+            "requested_by": requested_by,
         },
     )

@@ -14,6 +14,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
+from eyelevel.core.complaints import (
+    CaseId,
+    CaseState,
+    CaseStep,
+    ComplaintCase,
+    GoodwillRule,
+    NewGoodwillRule,
+)
 from eyelevel.core.entities import (
     Agent,
     ApiToken,
@@ -420,6 +428,34 @@ class TeamRepo(Protocol):
     async def delete(self, company_id: CompanyId, team_id: TeamId) -> None:
         """Delete the team and its memberships (no conversation may reference it any more)."""
         ...
+
+
+class ComplaintRepo(Protocol):
+    """Complaint cases, their append-only trail and the goodwill policy (core/complaints.py)."""
+
+    async def rules(self, company_id: CompanyId) -> list[GoodwillRule]:
+        """The policy's rules in their order."""
+        ...
+
+    async def replace_rules(
+        self, company_id: CompanyId, rules: Sequence[NewGoodwillRule], now: datetime
+    ) -> list[GoodwillRule]: ...
+    async def of_conversation(
+        self, company_id: CompanyId, conversation_id: ConversationId, *, for_update: bool = False
+    ) -> ComplaintCase | None: ...
+    async def get(self, company_id: CompanyId, case_id: CaseId) -> ComplaintCase | None: ...
+    async def create(self, values: dict[str, Any]) -> CaseId: ...
+    async def update(
+        self, company_id: CompanyId, case_id: CaseId, values: dict[str, Any]
+    ) -> None: ...
+    async def prior_goodwill(
+        self, company_id: CompanyId, customer_id: CustomerId, since: datetime, exclude: CaseId
+    ) -> int: ...
+    async def of_company(
+        self, company_id: CompanyId, states: Sequence[CaseState], limit: int
+    ) -> list[ComplaintCase]: ...
+    async def append_step(self, company_id: CompanyId, values: dict[str, Any]) -> None: ...
+    async def steps(self, company_id: CompanyId, case_id: CaseId) -> list[CaseStep]: ...
 
 
 class LabelRepo(Protocol):
@@ -842,6 +878,8 @@ class UnitOfWork(Protocol):
     def teams(self) -> TeamRepo: ...
     @property
     def labels(self) -> LabelRepo: ...
+    @property
+    def complaints(self) -> ComplaintRepo: ...
     @property
     def canned(self) -> CannedRepo: ...
     @property

@@ -131,6 +131,23 @@ class SqlRetention(Repo):
             delete(t.events).where(e.company_id == company_id, e.conversation_id.in_(ids))
         )
 
+        cases = select(t.complaint_cases.c.id).where(
+            t.complaint_cases.c.company_id == company_id,
+            t.complaint_cases.c.conversation_id.in_(ids),
+        )
+        await self._c.execute(
+            delete(t.complaint_steps).where(
+                t.complaint_steps.c.company_id == company_id,
+                t.complaint_steps.c.case_id.in_(cases),
+            )
+        )
+        await self._c.execute(
+            delete(t.complaint_cases).where(
+                t.complaint_cases.c.company_id == company_id,
+                t.complaint_cases.c.conversation_id.in_(ids),
+            )
+        )
+
         j = t.jobs.c
         await self._c.execute(
             delete(t.jobs).where(j.payload["conversation_id"].as_integer().in_(ids))

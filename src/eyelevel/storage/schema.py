@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -558,4 +559,75 @@ data_exports = Table(
     Column("ready_at", TS),
     Column("expires_at", TS),
     Index("ix_data_exports_customer", "customer_id", "id"),
+)
+
+# -- complaint cases and the goodwill policy (migration 0018) ----------------------------------
+
+# the company's goodwill policy: ordered rules (conditions → what an agent may grant directly)
+goodwill_rules = Table(
+    "goodwill_rules",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("company_id", Id, ForeignKey("companies.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("max_days_since_purchase", Integer),
+    Column("max_amount_cents", BigInteger),
+    Column("categories", JSON, nullable=False),  # list of category names; [] = any
+    Column("max_prior_goodwill", Integer),
+    Column("prior_months", Integer, nullable=False),
+    Column("agent_remedies", JSON, nullable=False),  # list of remedies
+    Column("agent_max_amount_cents", BigInteger),
+    Column("created_at", TS, nullable=False),
+    Index("ix_goodwill_rules_company", "company_id", "position"),
+)
+
+# one case per conversation; the promise (granted remedy, due date) lives on the case
+complaint_cases = Table(
+    "complaint_cases",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("company_id", Id, ForeignKey("companies.id"), nullable=False),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), nullable=False),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("product", String(200), nullable=False),
+    Column("reference", String(100), nullable=False),
+    Column("purchase_date", Date),
+    Column("category", String(80), nullable=False),
+    Column("requested_remedy", String(20), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("evidence", JSON, nullable=False),  # attachment ids of the conversation
+    Column("granted_remedy", String(20)),
+    Column("granted_amount_cents", BigInteger),
+    Column("promise", String(200), nullable=False),
+    Column("promise_due", Date),
+    Column("pending_remedy", String(20)),
+    Column("pending_amount_cents", BigInteger),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Column("decided_at", TS),
+    Column("fulfilled_at", TS),
+    UniqueConstraint("company_id", "conversation_id"),
+    Index("ix_complaint_cases_company_state", "company_id", "state", "promise_due"),
+    Index("ix_complaint_cases_company_customer", "company_id", "customer_id", "decided_at"),
+)
+
+# the case's trail: every step with who, what and which rule allowed it (append-only)
+complaint_steps = Table(
+    "complaint_steps",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("company_id", Id, ForeignKey("companies.id"), nullable=False),
+    Column("case_id", Id, ForeignKey("complaint_cases.id"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("actor", String(40), nullable=False),
+    Column("actor_name", String(200), nullable=False),
+    Column("remedy", String(20)),
+    Column("amount_cents", BigInteger),
+    Column("rule_id", Id),  # no FK: the trail outlives a rule's deletion (rule_name keeps it)
+    Column("rule_name", String(80), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Index("ix_complaint_steps_company_case", "company_id", "case_id", "id"),
 )

@@ -16,6 +16,7 @@ from eyelevel.storage.attachments import SqlAttachments
 from eyelevel.storage.audit import SqlAudit
 from eyelevel.storage.canned import SqlCanned
 from eyelevel.storage.companies import SqlCompanies
+from eyelevel.storage.complaints import SqlComplaints
 from eyelevel.storage.conversations import SqlConversations, SqlMessages
 from eyelevel.storage.exports import SqlExports
 from eyelevel.storage.inbox import SqlInbox
@@ -47,6 +48,7 @@ class SqlUnitOfWork:
         self.inbox = SqlInbox(conn)
         self.teams = SqlTeams(conn)
         self.labels = SqlLabels(conn)
+        self.complaints = SqlComplaints(conn)
         self.canned = SqlCanned(conn)
         self.webhooks = SqlWebhooks(conn)
         self.sharing = SqlSharing(conn)

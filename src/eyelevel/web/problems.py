@@ -59,6 +59,9 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.EXPORT_LIMIT: 429,
     ErrorCode.EXPORT_NOT_READY: 409,
     ErrorCode.EXPORT_EXPIRED: 410,
+    ErrorCode.COMPLAINT_EXISTS: 409,
+    ErrorCode.COMPLAINT_STATE: 409,
+    ErrorCode.APPROVAL_REQUIRED: 403,
 }
 TITLES = {code: code.value.replace("_", " ").capitalize() for code in ErrorCode}
 _HTTP_CODES = {

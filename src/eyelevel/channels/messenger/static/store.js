@@ -226,6 +226,10 @@ export class Store extends EventTarget {
       case "conversation.created":
         this.fetchConversation(data.id).catch(() => {});
         return;
+      case "complaint.changed":
+        // the company opened or decided a complaint case: an open chat reads it again
+        this.emit("complaint", data);
+        return;
       case "customer.shared_fields_changed":
         // changed on another device: an open privacy card reads itself again
         this.emit("privacy", data);

@@ -26,6 +26,9 @@ const CODES = {
   conversation_closed: () => t("This conversation is closed."),
   idempotency_conflict: () => t("This was already sent with different content. Please reload."),
   invalid_credentials: () => t("The email address or the password is wrong."),
+  complaint_exists: () => t("This conversation already is a complaint case."),
+  complaint_state: () => t("The case has moved on meanwhile. Please look again."),
+  approval_required: () => t("This is beyond what you may grant: a lead has to approve it."),
 };
 
 const FIELDS = {

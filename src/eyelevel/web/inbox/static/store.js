@@ -416,6 +416,12 @@ export class Store extends EventTarget {
           if (c.customer_id === data.customer_id) this.fetchConversation(c.id).catch(() => {});
         }
         break;
+      case "complaint.changed":
+        this.emit("complaint", { id: data.conversation_id, state: data.state });
+        break;
+      case "complaint.approval_requested":
+        this.emit("approval", data);
+        break;
       case "agent.presence": {
         const agent = this.agent(data.agent_id);
         if (agent) {

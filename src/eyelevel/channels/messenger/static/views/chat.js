@@ -10,6 +10,7 @@ import { go } from "../router.js";
 import { becomeVisitor } from "../session.js";
 import { dayLabel, sameDay } from "../time.js";
 import { bar } from "./bar.js";
+import { caseCard } from "./complaint.js";
 import { composer } from "./composer.js";
 import { companyIntro, keepPrompt, widgetActions } from "./widget.js";
 import { messageNode, signature } from "./message.js";
@@ -55,6 +56,7 @@ export function chatView(root, { store, route }) {
     list,
   );
   const keep = h("div", { class: "keep-slot" });
+  const complaint = id ? caseCard(store, id) : null;
   const writer = composer({
     onSend: (text) => send(text),
     onUpload: (file, caption, progress) => sendFile(file, caption, progress),
@@ -62,7 +64,15 @@ export function chatView(root, { store, route }) {
       if (id) store.live.typing(id);
     },
   });
-  const main = h("main", { class: "chat" }, scroller, jump, keep, writer.node);
+  const main = h(
+    "main",
+    { class: "chat" },
+    complaint?.node,
+    scroller,
+    jump,
+    keep,
+    writer.node,
+  );
   root.append(header, main);
   store.viewing = id;
 
@@ -359,5 +369,6 @@ export function chatView(root, { store, route }) {
     watcher.disconnect();
     document.removeEventListener("visibilitychange", onVisible);
     offs.forEach((off) => off());
+    complaint?.destroy();
   };
 }

@@ -4,6 +4,7 @@ import { h } from "../messenger/dom.js";
 import { t } from "../messenger/i18n.js";
 import { agentsPage } from "../admin/agents.js";
 import { auditPage } from "../admin/audit.js";
+import { goodwillPage } from "../admin/goodwill.js";
 import { labelsPage } from "../admin/labels.js";
 import { profilePage } from "../admin/profile.js";
 import { teamsPage } from "../admin/teams.js";
@@ -17,6 +18,7 @@ const PAGES = {
   labels: labelsPage,
   tokens: tokensPage,
   webhooks: webhooksPage,
+  goodwill: goodwillPage,
   audit: auditPage,
 };
 

@@ -7,6 +7,7 @@ import { listTime, timeOfDay } from "../messenger/time.js";
 import { customerName, dateTime, since, statusName } from "../format.js";
 import { preview } from "../store.js";
 import { fill } from "../fill.js";
+import { complaintSection } from "./complaint.js";
 
 // a time today, else the list's short date and the time
 function timeOrDate(iso) {
@@ -23,6 +24,7 @@ export function customerPanel(store, { linkFor }) {
     "aria-label": t("Customer"),
   });
   const earlier = h("ul", { class: "earlier", "aria-label": t("Earlier conversations") });
+  const complaint = complaintSection(store);
 
   function fact(term, value) {
     return value ? [h("dt", { text: term }), h("dd", {}, value)] : null;
@@ -104,6 +106,7 @@ export function customerPanel(store, { linkFor }) {
           : null,
         fact(t("Labels"), labelChips()),
       ),
+      complaint.node,
       h("h3", { class: "panel-heading", text: t("Earlier conversations") }),
       earlier,
     );
@@ -166,6 +169,7 @@ export function customerPanel(store, { linkFor }) {
       const changed = next?.id !== conversation?.id;
       conversation = next;
       if (changed) loadedFor = null;
+      complaint.show(next);
       draw();
       if (next) loadEarlier();
     },

@@ -13,6 +13,7 @@ export const ADMIN_PAGES = [
   ["labels", () => t("Labels")],
   ["tokens", () => t("API tokens")],
   ["webhooks", () => t("Webhooks")],
+  ["goodwill", () => t("Goodwill policy")],
   ["audit", () => t("Audit log")],
 ];
 
