@@ -26,6 +26,7 @@ class EventType(StrEnum):
     TYPING = "typing"
     AGENT_PRESENCE = "agent.presence"  # ephemeral, company members only
     CUSTOMER_SHARED_FIELDS_CHANGED = "customer.shared_fields_changed"
+    CUSTOMER_ERASED = "customer.erased"
 
 
 def iso(value: datetime | None) -> str | None:
@@ -164,5 +165,28 @@ def shared_fields_changed(
             "company_id": company_id,
             "shared": list(shared),
             "changed": list(changed),
+        },
+    )
+
+
+def customer_erased(
+    company_id: CompanyId,
+    customer_id: CustomerId,
+    erased: Iterable[int],
+    held: Iterable[int],
+) -> NewEvent:
+    """A customer deleted their account: for the company's members only (the customer is
+    gone). The id and which of the company's conversations were deleted or are kept under
+    legal hold (restricted); no personal data."""
+    return NewEvent(
+        type=EventType.CUSTOMER_ERASED,
+        company_id=company_id,
+        conversation_id=None,
+        customer_id=None,
+        data={
+            "customer_id": customer_id,
+            "company_id": company_id,
+            "erased_conversation_ids": sorted(erased),
+            "held_conversation_ids": sorted(held),
         },
     )

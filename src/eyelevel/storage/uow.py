@@ -17,6 +17,7 @@ from eyelevel.storage.audit import SqlAudit
 from eyelevel.storage.canned import SqlCanned
 from eyelevel.storage.companies import SqlCompanies
 from eyelevel.storage.conversations import SqlConversations, SqlMessages
+from eyelevel.storage.erasure import SqlErasure
 from eyelevel.storage.exports import SqlExports
 from eyelevel.storage.inbox import SqlInbox
 from eyelevel.storage.labels import SqlLabels
@@ -52,6 +53,7 @@ class SqlUnitOfWork:
         self.sharing = SqlSharing(conn)
         self.exports = SqlExports(conn)
         self.retention = SqlRetention(conn)
+        self.erasure = SqlErasure(conn)
         self.emitted: list[Event] = []
         self._writable = writable
 
