@@ -65,6 +65,7 @@ async def test_a_company_sees_the_display_name_until_a_field_is_granted(srv: Ser
         "address": None,
         "customer_number": None,
         "shared": [],
+        "erased": False,
     }
     assert await panel(w.anna, cid) == hidden
     [row] = [c for c in await listing(w.anna) if c["id"] == cid]

@@ -116,3 +116,35 @@ async def test_a_customer_downloads_their_data_from_the_settings(
             exported = json.loads(archive.read("export.json"))
         assert "README.txt" in names
         assert "Meine Daten, bitte." in json.dumps(exported, ensure_ascii=False)
+
+
+async def test_a_customer_deletes_their_account_from_the_settings(
+    server: Server, browser: Browser
+) -> None:
+    """Settings → Delete my account: a wrong password is refused and changes nothing; the
+    right one deletes the account and the messenger is signed out."""
+    from tests.browser_support import screenshot
+    from tests.harness import PASSWORD
+
+    await beispiel_team(server)
+    kim_email = email_for("kim")
+    kim = await server.customer(kim_email, name="Kim K.")
+    await kim.start_conversation("beispiel", "Bitte alles löschen.")
+
+    async with person(browser) as customer:
+        page = customer.page
+        await customer_signs_in(page, server, kim_email)
+        await page.goto(f"{server.url}/#/settings")
+        card = page.locator("#delete-account")
+        await card.get_by_label("Your password").fill("not my password")
+        await card.get_by_label("I understand that this cannot be undone.").check()
+        await card.scroll_into_view_if_needed()
+        await screenshot(page, "messenger-delete-account")
+        await card.get_by_role("button", name="Delete my account permanently").click()
+        await expect(card.get_by_role("alert")).to_have_text("The password is wrong.")
+        assert (await kim.get("/api/v1/auth/me")).status_code == 200
+
+        await card.get_by_label("Your password").fill(PASSWORD)
+        await card.get_by_role("button", name="Delete my account permanently").click()
+        await expect(page).to_have_url(re.compile(r"#/signin$"), timeout=10_000)
+        assert (await kim.get("/api/v1/auth/me")).status_code == 401

@@ -452,6 +452,18 @@ def _check_exports(actor: Actor, req: Req, r: httpx.Response) -> str | None:
     return None
 
 
+def _check_erasure(actor: Actor, req: Req, r: httpx.Response) -> str | None:
+    """Erasure is the customer's own: a company principal gets 403 before anything is looked
+    up; a customer with a wrong password gets 401 invalid_credentials (and keeps everything)."""
+    if actor.role in UNAUTHENTICATED:
+        return _expect_status(r, 401, "unauthenticated")
+    if req.expect == INVALID:
+        return _expect_status(r, 422, "validation_error")
+    if actor.role not in CUSTOMERS:
+        return _expect_status(r, 403, "forbidden")
+    return _expect_status(r, 401, "invalid_credentials")
+
+
 def _future() -> str:
     return (datetime.now(UTC) + timedelta(days=2)).isoformat()
 
@@ -748,6 +760,32 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", f"{API}/me/exports/{{export_id}}/download"): Scoped(
         build=lambda t: [Req("GET", f"{API}/me/exports/{GHOST}/download")],
         check=_check_exports,
+    ),
+    # -- erasure: the customer's own account; legal holds on a company's conversations -----
+    ("POST", f"{API}/me/erasure"): Scoped(
+        build=lambda t: [
+            Req("POST", f"{API}/me/erasure", {"password": "not the password 1"}),
+            Req(
+                "POST",
+                f"{API}/me/erasure",
+                {"password": PASSWORD, "customer_id": t.customer_id},
+                expect=INVALID,
+                note=_extra("customer_id"),
+            ),
+        ],
+        check=_check_erasure,
+    ),
+    ("GET", f"{API}/conversations/{{conversation_id}}/legal-hold"): OnObject(
+        "conversation", lambda t: [Req("GET", _conv(t, "/legal-hold"))]
+    ),
+    ("PUT", f"{API}/conversations/{{conversation_id}}/legal-hold"): OnObject(
+        "conversation", lambda t: [Req("PUT", _conv(t, "/legal-hold"), {"reason": "intrusion"})]
+    ),
+    ("DELETE", f"{API}/conversations/{{conversation_id}}/legal-hold"): OnObject(
+        "conversation", lambda t: [Req("DELETE", _conv(t, "/legal-hold"))]
+    ),
+    ("GET", f"{API}/companies/{{slug}}/legal-holds"): OnObject(
+        "company", lambda t: [Req("GET", _company(t, "/legal-holds"))]
     ),
     # -- company administration: profile, teams, labels, canned responses ------------------
     ("PATCH", f"{API}/companies/{{slug}}"): OnObject(

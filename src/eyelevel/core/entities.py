@@ -114,6 +114,8 @@ class Customer:
     password_hash: str
     email_verified: bool
     created_at: datetime
+    # erased (docs/privacy.md, *Erasure*): a tombstone that holds no personal data any more
+    erased: bool = False
 
     @property
     def anonymous(self) -> bool:
@@ -138,6 +140,8 @@ class Conversation:
     last_activity_at: datetime
     # since when the customer waits for an answer; None: nobody waits
     waiting_since: datetime | None = None
+    # the customer was erased while the conversation was under legal hold: restricted
+    restricted: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,7 @@ class ErrorCode(StrEnum):
     COMPLAINT_EXISTS = "complaint_exists"
     COMPLAINT_STATE = "complaint_state"
     APPROVAL_REQUIRED = "approval_required"
+    CONVERSATION_RESTRICTED = "conversation_restricted"
 
 
 class DomainError(Exception):

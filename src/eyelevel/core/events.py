@@ -28,6 +28,7 @@ class EventType(StrEnum):
     CUSTOMER_SHARED_FIELDS_CHANGED = "customer.shared_fields_changed"
     COMPLAINT_CHANGED = "complaint.changed"
     COMPLAINT_APPROVAL_REQUESTED = "complaint.approval_requested"
+    CUSTOMER_ERASED = "customer.erased"
 
 
 def iso(value: datetime | None) -> str | None:
@@ -209,5 +210,28 @@ def complaint_approval_requested(
             "remedy": remedy,
             "amount_cents": amount_cents,
             "requested_by": requested_by,
+        },
+    )
+
+
+def customer_erased(
+    company_id: CompanyId,
+    customer_id: CustomerId,
+    erased: Iterable[int],
+    held: Iterable[int],
+) -> NewEvent:
+    """A customer deleted their account: for the company's members only (the customer is
+    gone). The id and which of the company's conversations were deleted or are kept under
+    legal hold (restricted); no personal data."""
+    return NewEvent(
+        type=EventType.CUSTOMER_ERASED,
+        company_id=company_id,
+        conversation_id=None,
+        customer_id=None,
+        data={
+            "customer_id": customer_id,
+            "company_id": company_id,
+            "erased_conversation_ids": sorted(erased),
+            "held_conversation_ids": sorted(held),
         },
     )

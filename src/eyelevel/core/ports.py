@@ -845,6 +845,76 @@ class RetentionRepo(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class LegalHold:
+    """A conversation a company must keep (docs/privacy.md, *Erasure*)."""
+
+    company_id: CompanyId
+    conversation_id: ConversationId
+    reason: str
+    created_by: str  # "agent:<id>", "token:<id>"
+    created_at: datetime
+    restricted: bool  # its customer was erased meanwhile: deleted when the hold ends
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerConversation:
+    company_id: CompanyId
+    conversation_id: ConversationId
+    held: bool
+
+
+class ErasureRepo(Protocol):
+    """What erasing a customer and legal holds read and write (docs/privacy.md, *Erasure*)."""
+
+    async def lock_customer(self, customer_id: CustomerId) -> Customer | None:
+        """The customer, its row locked until the transaction ends (one erasure at a time)."""
+        ...
+
+    async def conversations_of(self, customer_id: CustomerId) -> list[CustomerConversation]:
+        """Every conversation of the customer with every company, and whether it is held."""
+        ...
+
+    async def companies_of(self, customer_id: CustomerId) -> list[CompanyId]:
+        """The companies that know the customer: a conversation, a grant or a customer number."""
+        ...
+
+    async def restrict(
+        self, company_id: CompanyId, conversation_ids: Sequence[ConversationId], now: datetime
+    ) -> None:
+        """Mark held conversations restricted and delete their events (with the webhook
+        deliveries made from them): the stream no longer carries their content."""
+        ...
+
+    async def erase_customer(self, customer: Customer, now: datetime) -> list[str]:
+        """Delete every row the customer owns (profile, numbers, grants, exports, sessions,
+        the customer's events and the jobs naming them, and every table with a foreign key to
+        the customer other than conversations and messages) and turn the account into a
+        tombstone. Returns the file store keys to delete after the commit."""
+        ...
+
+    async def hold(
+        self, company_id: CompanyId, conversation_id: ConversationId
+    ) -> LegalHold | None: ...
+    async def holds_of(self, company_id: CompanyId, limit: int) -> list[LegalHold]:
+        """Newest first."""
+        ...
+
+    async def set_hold(
+        self,
+        company_id: CompanyId,
+        conversation_id: ConversationId,
+        *,
+        reason: str,
+        created_by: str,
+        now: datetime,
+    ) -> None:
+        """Create or replace the hold (a new reason)."""
+        ...
+
+    async def lift_hold(self, company_id: CompanyId, conversation_id: ConversationId) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Repositories write only through it; ``emit`` appends to the stream."""
 
@@ -891,6 +961,8 @@ class UnitOfWork(Protocol):
     def exports(self) -> ExportRepo: ...
     @property
     def retention(self) -> RetentionRepo: ...
+    @property
+    def erasure(self) -> ErasureRepo: ...
 
     async def emit(self, event: NewEvent, now: datetime) -> Event:
         """Append an event in this transaction; it is published only after commit."""

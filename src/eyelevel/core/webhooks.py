@@ -36,6 +36,7 @@ EVENT_TYPES = (
     EventType.CONVERSATION_STATUS_CHANGED.value,
     EventType.MESSAGE_CREATED.value,
     EventType.CUSTOMER_SHARED_FIELDS_CHANGED.value,
+    EventType.CUSTOMER_ERASED.value,
 )
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix, not a secret
 SECRET_BYTES = 32  # within the spec's 24 to 64
@@ -236,6 +237,13 @@ def webhook_data(event: Event, customer: SharedCustomer | None) -> dict[str, Any
                 "customer": _customer(customer),
                 "shared": d["shared"],
                 "changed": d["changed"],
+            }
+        case EventType.CUSTOMER_ERASED:
+            # built from the event alone: the customer is gone when the relay runs
+            return {
+                "customer": {"id": d["customer_id"]},
+                "erased_conversation_ids": d["erased_conversation_ids"],
+                "held_conversation_ids": d["held_conversation_ids"],
             }
     return None
 

@@ -213,6 +213,12 @@ class Hub:
 def _matches(sub: Subscriber, revocation: Revocation) -> bool:
     if revocation.session_hash is not None and sub.session_hash == revocation.session_hash:
         return True
+    if (
+        revocation.customer_id is not None
+        and isinstance(sub.principal, CustomerPrincipal)
+        and sub.principal.customer_id == revocation.customer_id
+    ):
+        return True
     return (
         revocation.agent_id is not None
         and isinstance(sub.principal, AgentPrincipal)

@@ -323,7 +323,8 @@ def _in(column: Any, ids: frozenset[CompanyId]) -> Any:
 
 def _filters(flt: ConversationFilter) -> list[Any]:
     c = t.conversations.c
-    out: list[Any] = []
+    # restricted (customer erased, under legal hold): in no list (docs/privacy.md, *Erasure*)
+    out: list[Any] = [c.restricted_at.is_(None)]
     if flt.customer_id is not None:
         out.append(c.customer_id == flt.customer_id)
     if flt.company_ids is not None:

@@ -14,6 +14,10 @@ keys point that way), in the caller's transaction:
 - jobs whose payload names it (a pending snooze wake-up);
 - the conversation itself (its trigger takes it out of ``conversation_counts``).
 
+A conversation under legal hold (``legal_holds``) is never due. Erasure (storage/erasure.py)
+deletes a customer's conversations with :meth:`SqlRetention.delete_conversations` too, and
+events with :func:`delete_events_txn`.
+
 Every statement leads with ``company_id`` and uses an index (migration 0009 adds the ones
 retention needs).
 """
@@ -24,6 +28,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, exists, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from eyelevel.core.entities import Status
@@ -63,13 +68,14 @@ class SqlRetention(Repo):
     async def due(
         self, company_id: CompanyId, before: datetime, limit: int
     ) -> list[ConversationId]:
-        c = t.conversations.c
+        c, h = t.conversations.c, t.legal_holds.c
         stmt = (
             select(c.id)
             .where(
                 c.company_id == company_id,
                 c.status == Status.RESOLVED.value,
                 c.updated_at < before,
+                ~exists().where(h.company_id == c.company_id, h.conversation_id == c.id),
             )
             .order_by(c.updated_at, c.id)
             .limit(limit)
@@ -85,7 +91,6 @@ class SqlRetention(Repo):
             return []
         ids = sorted(conversation_ids)
         m, a, e = t.messages.c, t.attachments.c, t.events.c
-        d, w = t.webhook_deliveries.c, t.webhook_attempts.c
         messages = select(m.id).where(m.company_id == company_id, m.conversation_id.in_(ids))
 
         files = await self._all(
@@ -115,21 +120,7 @@ class SqlRetention(Repo):
                 )
             )
 
-        positions = select(e.pos).where(e.company_id == company_id, e.conversation_id.in_(ids))
-        deliveries = select(d.id).where(d.company_id == company_id, d.event_pos.in_(positions))
-        await self._c.execute(
-            delete(t.webhook_attempts).where(
-                w.company_id == company_id, w.delivery_id.in_(deliveries)
-            )
-        )
-        await self._c.execute(
-            delete(t.webhook_deliveries).where(
-                d.company_id == company_id, d.event_pos.in_(positions)
-            )
-        )
-        await self._c.execute(
-            delete(t.events).where(e.company_id == company_id, e.conversation_id.in_(ids))
-        )
+        await delete_events_txn(self._c, company_id, e.conversation_id.in_(ids))
 
         cases = select(t.complaint_cases.c.id).where(
             t.complaint_cases.c.company_id == company_id,
@@ -157,3 +148,20 @@ class SqlRetention(Repo):
             delete(t.conversations).where(c.company_id == company_id, c.id.in_(ids))
         )
         return keys
+
+
+async def delete_events_txn(
+    conn: AsyncConnection, company_id: CompanyId, which: ColumnElement[bool]
+) -> None:
+    """Delete the company's events matching ``which`` with the webhook deliveries made from
+    them and their attempts (children first)."""
+    e, d, w = t.events.c, t.webhook_deliveries.c, t.webhook_attempts.c
+    positions = select(e.pos).where(e.company_id == company_id, which)
+    deliveries = select(d.id).where(d.company_id == company_id, d.event_pos.in_(positions))
+    await conn.execute(
+        delete(t.webhook_attempts).where(w.company_id == company_id, w.delivery_id.in_(deliveries))
+    )
+    await conn.execute(
+        delete(t.webhook_deliveries).where(d.company_id == company_id, d.event_pos.in_(positions))
+    )
+    await conn.execute(delete(t.events).where(e.company_id == company_id, which))

@@ -69,6 +69,7 @@ def customer_from(r: Row[Any]) -> Customer:
         r.password_hash,
         r.email_verified_at is not None,
         r.created_at,
+        r.erased_at is not None,
     )
 
 
@@ -88,6 +89,7 @@ def conversation_from(r: Row[Any]) -> Conversation:
         r.last_message_at,
         r.last_activity_at,
         r.waiting_since,
+        r.restricted_at is not None,
     )
 
 

@@ -159,6 +159,8 @@ customers = Table(
     Column("password_hash", String(200), nullable=False),
     Column("email_verified_at", TS),
     Column("created_at", TS, nullable=False),
+    # erased (migration 0012): the row is a tombstone without personal data (docs/privacy.md)
+    Column("erased_at", TS),
 )
 
 # What a customer may share with companies, beyond the display name everyone sees
@@ -228,6 +230,9 @@ conversations = Table(
     Column("last_message_at", TS),
     # since when the customer waits for an answer (their oldest unanswered message); NULL: not
     Column("waiting_since", TS),
+    # the customer was erased while it was under legal hold (migration 0012): left out of
+    # lists and search, readable by the company's admins only, deleted when the hold ends
+    Column("restricted_at", TS),
     Index("ix_conversations_company_activity", "company_id", "last_activity_at", "id"),
     Index("ix_conversations_company_status", "company_id", "status", "last_activity_at"),
     Index("ix_conversations_customer_activity", "customer_id", "last_activity_at", "id"),
@@ -630,4 +635,24 @@ complaint_steps = Table(
     Column("note", Text, nullable=False),
     Column("created_at", TS, nullable=False),
     Index("ix_complaint_steps_company_case", "company_id", "case_id", "id"),
+)
+
+# -- erasure (migration 0012) ------------------------------------------------------------------
+
+# a company's conversations under legal hold: kept (restricted) when their customer is erased,
+# and deleted when the hold is lifted (docs/privacy.md, *Erasure*)
+legal_holds = Table(
+    "legal_holds",
+    metadata,
+    Column("company_id", Id, ForeignKey("companies.id"), primary_key=True, autoincrement=False),
+    Column(
+        "conversation_id",
+        Id,
+        ForeignKey("conversations.id"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("reason", String(500), nullable=False),
+    Column("created_by", String(40), nullable=False),  # "agent:<id>", "token:<id>"
+    Column("created_at", TS, nullable=False),
 )

@@ -325,7 +325,11 @@ class SqlSearch(Repo):
             .add_columns(cu.display_name)
             .join_from(t.messages, t.conversations, c.id == m.conversation_id)
             .join(t.customers, cu.id == c.customer_id)
-            .where(m.company_id == company_id, m.id.in_(list(snippets)))
+            .where(
+                m.company_id == company_id,
+                m.id.in_(list(snippets)),
+                c.restricted_at.is_(None),  # restricted: found by no search (docs/privacy.md)
+            )
         )
         found = {int(r.id): r for r in rows}
         return [

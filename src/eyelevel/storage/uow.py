@@ -18,6 +18,7 @@ from eyelevel.storage.canned import SqlCanned
 from eyelevel.storage.companies import SqlCompanies
 from eyelevel.storage.complaints import SqlComplaints
 from eyelevel.storage.conversations import SqlConversations, SqlMessages
+from eyelevel.storage.erasure import SqlErasure
 from eyelevel.storage.exports import SqlExports
 from eyelevel.storage.inbox import SqlInbox
 from eyelevel.storage.labels import SqlLabels
@@ -54,6 +55,7 @@ class SqlUnitOfWork:
         self.sharing = SqlSharing(conn)
         self.exports = SqlExports(conn)
         self.retention = SqlRetention(conn)
+        self.erasure = SqlErasure(conn)
         self.emitted: list[Event] = []
         self._writable = writable
 

@@ -62,6 +62,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.COMPLAINT_EXISTS: 409,
     ErrorCode.COMPLAINT_STATE: 409,
     ErrorCode.APPROVAL_REQUIRED: 403,
+    ErrorCode.CONVERSATION_RESTRICTED: 409,
 }
 TITLES = {code: code.value.replace("_", " ").capitalize() for code in ErrorCode}
 _HTTP_CODES = {

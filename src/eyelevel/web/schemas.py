@@ -230,6 +230,11 @@ class CustomerRefOut(Out):
     shared: list[str] = Field(
         default_factory=list, description="the fields the customer shares with this company"
     )
+    erased: bool = Field(
+        default=False,
+        description="the customer deleted their account: nothing of them is left but the id "
+        "(a conversation under legal hold keeps its messages)",
+    )
 
     @classmethod
     def of(cls, c: SharedCustomer) -> CustomerRefOut:
@@ -243,6 +248,7 @@ class CustomerRefOut(Out):
             address=c.address,
             customer_number=c.customer_number,
             shared=list(c.shared),
+            erased=c.erased,
         )
 
 

@@ -1,7 +1,9 @@
 """Fetch-and-authorize, the single place where tenancy is checked.
 
 An object of another company or another customer is reported as missing (404), never as
-forbidden, so its existence does not leak.
+forbidden, so its existence does not leak. A *restricted* conversation (its customer was erased
+while it was under legal hold, docs/privacy.md) is missing to everyone but the company's admins,
+who may read it and change nothing in it (``409 conversation_restricted``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,15 @@ async def access_conversation_txn(
     )
     if conversation is None or not can_see_conversation(principal, conversation):
         raise not_found("conversation")
+    if conversation.restricted:
+        role = role_in(principal, conversation.company_id)
+        if role is None or not at_least(role, Role.ADMIN):
+            raise not_found("conversation")
+        if for_update:
+            raise DomainError(
+                ErrorCode.CONVERSATION_RESTRICTED,
+                "the customer was erased: this conversation is kept under legal hold, read-only",
+            )
     return conversation
 
 

@@ -74,7 +74,7 @@ async def check_run_retention(ctx: Context) -> RetentionResult:
             batches += 1
             ids, keys = await _delete_batch(ctx, company_id, before)
             deleted += len(ids)
-            failed += await _delete_files(ctx, keys)
+            failed += await delete_files(ctx, keys)
             if len(ids) < BATCH:
                 break
         if batches >= MAX_BATCHES:
@@ -99,8 +99,9 @@ async def _delete_batch(
     return await ctx.db.write("retention_delete", txn)
 
 
-async def _delete_files(ctx: Context, keys: list[str]) -> int:
-    """After the commit: the files of the deleted attachments. Returns how many failed."""
+async def delete_files(ctx: Context, keys: list[str]) -> int:
+    """After the commit: the stored files of deleted rows (attachments, exports). Returns how
+    many failed (erasure uses it too)."""
     failed = 0
     for key in keys:
         try:

@@ -32,6 +32,7 @@ class SharedCustomer:
     address: str | None = None
     customer_number: str | None = None
     shared: tuple[str, ...] = ()  # the granted fields, in FIELDS order
+    erased: bool = False  # the customer deleted their account (nothing else is left)
 
 
 def shared_view(
@@ -50,5 +51,9 @@ def shared_view(
     }
     shared = tuple(f for f in FIELDS if f in grants)
     return SharedCustomer(
-        customer.id, customer.display_name, shared=shared, **{f: values[f] for f in shared}
+        customer.id,
+        customer.display_name,
+        shared=shared,
+        erased=customer.erased,
+        **{f: values[f] for f in shared},
     )

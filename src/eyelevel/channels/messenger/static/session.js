@@ -73,10 +73,16 @@ export async function signOut() {
   try {
     await post("/auth/logout");
   } finally {
-    remember(null);
-    if (isWidget) forgetVisitor();
-    await clearCaches();
+    await forgetSession();
   }
+}
+
+// Forget everything this device keeps of the signed-in account (after signing out, or after
+// the account was deleted: the server ended the session already).
+export async function forgetSession() {
+  remember(null);
+  if (isWidget) forgetVisitor();
+  await clearCaches();
 }
 
 // History the service worker kept for offline use belongs to whoever was signed in.

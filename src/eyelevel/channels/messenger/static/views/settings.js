@@ -1,9 +1,10 @@
-// Language, my details, consent history, downloading my data and signing out.
+// Language, my details, consent history, downloading my data, deleting my account, signing
+// out.
 import { config, isWidget } from "../config.js";
 import { h } from "../dom.js";
 import { lang, setLanguage, t } from "../i18n.js";
 import { go } from "../router.js";
-import { signOut } from "../session.js";
+import { forgetSession, signOut } from "../session.js";
 import { bar } from "./bar.js";
 import { ApiError, authHeaders, get, hasBearer, post, put } from "../api.js";
 import { messageFor } from "../errors.js";
@@ -94,8 +95,76 @@ export function settingsView(root, { store }) {
         h("p", { text: t("Signed in as {name}.", { name: store.me?.name || "" }) }),
         out,
       ),
+      deleteCard(store),
     ),
   );
+}
+
+// Delete my account: irreversible, confirmed with the password (a website visitor has none).
+// Says plainly what goes and what a company may keep (docs/privacy.md, Erasure).
+function deleteCard(store) {
+  const visitor = Boolean(store.me?.anonymous);
+  const password = visitor
+    ? null
+    : field({
+        label: t("Your password"),
+        type: "password",
+        autocomplete: "current-password",
+        required: true,
+      });
+  const understood = h("input", { type: "checkbox", id: "erase-understood", required: true });
+  const error = errorLine();
+  const submit = h("button", {
+    type: "submit",
+    class: "button danger",
+    text: t("Delete my account permanently"),
+  });
+  const form = h(
+    "form",
+    {
+      id: "delete-account",
+      on: {
+        submit: async (event) => {
+          event.preventDefault();
+          error.show("");
+          busy(submit, true);
+          try {
+            await post("/me/erasure", password ? { password: password.control.value } : {});
+          } catch (e) {
+            busy(submit, false);
+            const wrong = e instanceof ApiError && e.code === "invalid_credentials";
+            error.show(wrong ? t("The password is wrong.") : messageFor(e));
+            return;
+          }
+          await forgetSession().catch(() => {});
+          store.signedOut();
+          go(isWidget ? "/" : "/signin", { replace: true });
+        },
+      },
+    },
+    h("h3", { text: t("Delete my account") }),
+    h("p", {
+      text: t(
+        "Your account, your details, your customer numbers, what you share, your data downloads and all your conversations with every company are deleted, with their messages and files. This cannot be undone.",
+      ),
+    }),
+    h("p", {
+      class: "muted",
+      text: t(
+        "A company may keep a conversation it must keep by law (a legal hold): it is then hidden from its team and deleted when the hold ends. Your consent history stays, without your name or any of your details. Companies are told that you deleted your account.",
+      ),
+    }),
+    password ? password.node : null,
+    h(
+      "div",
+      { class: "check" },
+      understood,
+      h("label", { for: "erase-understood", text: t("I understand that this cannot be undone.") }),
+    ),
+    error.node,
+    submit,
+  );
+  return h("section", { class: "card danger-zone" }, form);
 }
 
 // My details: what I may share with companies (each company sees them only when I switch a
