@@ -41,6 +41,7 @@ from eyelevel.web.api import (
     exports,
     labels,
     privacy,
+    routing,
 )
 from eyelevel.web.api import inbox as inbox_api
 from eyelevel.web.api import search as search_api
@@ -225,6 +226,7 @@ def create_app(
         search_api.router,
         attachments.router,
         labels.router,
+        routing.router,
         canned.router,
         privacy.router,
         exports.router,

@@ -13,10 +13,12 @@ from eyelevel.core.ids import (
     CannedResponseId,
     CompanyId,
     ConversationId,
+    ConversationTopicId,
     CustomerId,
     EventPos,
     LabelId,
     MessageId,
+    RoutingRuleId,
     TeamId,
     TokenId,
 )
@@ -138,6 +140,12 @@ class Conversation:
     last_activity_at: datetime
     # since when the customer waits for an answer; None: nobody waits
     waiting_since: datetime | None = None
+    # routing (docs/routing.md): the topic the customer chose, where they wrote from, the
+    # language of their messenger, and the routing rule that put it where it is
+    topic_id: ConversationTopicId | None = None
+    channel: str = "messenger"
+    language: str | None = None
+    routing_rule_id: RoutingRuleId | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,6 +52,11 @@ class ErrorCode(StrEnum):
     EXPORT_LIMIT = "export_limit"
     EXPORT_NOT_READY = "export_not_ready"
     EXPORT_EXPIRED = "export_expired"
+    CONVERSATION_TOPIC_REQUIRED = "conversation_topic_required"
+    INVALID_CONVERSATION_TOPIC = "invalid_conversation_topic"
+    CONVERSATION_TOPIC_TAKEN = "conversation_topic_taken"
+    CONVERSATION_TOPIC_IN_USE = "conversation_topic_in_use"
+    INVALID_TEAM = "invalid_team"
 
 
 class DomainError(Exception):

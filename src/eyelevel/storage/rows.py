@@ -88,6 +88,10 @@ def conversation_from(r: Row[Any]) -> Conversation:
         r.last_message_at,
         r.last_activity_at,
         r.waiting_since,
+        r.topic_id,
+        r.channel,
+        r.language,
+        r.routing_rule_id,
     )
 
 

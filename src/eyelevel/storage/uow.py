@@ -21,6 +21,7 @@ from eyelevel.storage.exports import SqlExports
 from eyelevel.storage.inbox import SqlInbox
 from eyelevel.storage.labels import SqlLabels
 from eyelevel.storage.retention import SqlRetention
+from eyelevel.storage.routing import SqlRouting
 from eyelevel.storage.search import SqlSearch
 from eyelevel.storage.sharing import SqlSharing
 from eyelevel.storage.stream import SqlEvents, SqlJobs
@@ -52,6 +53,7 @@ class SqlUnitOfWork:
         self.sharing = SqlSharing(conn)
         self.exports = SqlExports(conn)
         self.retention = SqlRetention(conn)
+        self.routing = SqlRouting(conn)
         self.emitted: list[Event] = []
         self._writable = writable
 

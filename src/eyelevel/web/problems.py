@@ -59,6 +59,11 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.EXPORT_LIMIT: 429,
     ErrorCode.EXPORT_NOT_READY: 409,
     ErrorCode.EXPORT_EXPIRED: 410,
+    ErrorCode.CONVERSATION_TOPIC_REQUIRED: 422,
+    ErrorCode.INVALID_CONVERSATION_TOPIC: 422,
+    ErrorCode.CONVERSATION_TOPIC_TAKEN: 409,
+    ErrorCode.CONVERSATION_TOPIC_IN_USE: 409,
+    ErrorCode.INVALID_TEAM: 422,
 }
 TITLES = {code: code.value.replace("_", " ").capitalize() for code in ErrorCode}
 _HTTP_CODES = {
