@@ -897,6 +897,86 @@ MATRIX: dict[tuple[str, str], Entry] = {
             Req("DELETE", _company(t, f"/labels/{t.label_id}"), who=_admins_via_own(t)),
         ],
     ),
+    # -- routing: conversation topics, rules, settings, a team's auto-assignment ------------
+    ("GET", f"{API}/companies/{{slug}}/conversation-topics"): Public(
+        "the active conversation topics a customer picks before writing (the company's own "
+        "members also see inactive ones)"
+    ),
+    ("POST", f"{API}/companies/{{slug}}/conversation-topics"): OnObject(
+        "company",
+        lambda t: [
+            Req("POST", _company(t, "/conversation-topics"), {"name": "Intrusion"}),
+            Req(
+                "POST",
+                _company(t, "/conversation-topics"),
+                {"name": "x", "company_id": t.company_id},
+                expect=INVALID,
+                note=_extra("company_id"),
+            ),
+        ],
+    ),
+    ("PUT", f"{API}/companies/{{slug}}/conversation-topics/order"): OnObject(
+        "company",
+        lambda t: [Req("PUT", _company(t, "/conversation-topics/order"), {"ids": []})],
+    ),
+    ("PATCH", f"{API}/companies/{{slug}}/conversation-topics/{{topic_id}}"): OnObject(
+        "company",
+        lambda t: [
+            Req("PATCH", _company(t, f"/conversation-topics/{GHOST}"), {"name": "Intrusion"})
+        ],
+    ),
+    ("DELETE", f"{API}/companies/{{slug}}/conversation-topics/{{topic_id}}"): OnObject(
+        "company", lambda t: [Req("DELETE", _company(t, f"/conversation-topics/{GHOST}"))]
+    ),
+    ("GET", f"{API}/companies/{{slug}}/routing-rules"): OnObject(
+        "company", lambda t: [Req("GET", _company(t, "/routing-rules"))]
+    ),
+    ("POST", f"{API}/companies/{{slug}}/routing-rules"): OnObject(
+        "company",
+        lambda t: [
+            Req("POST", _company(t, "/routing-rules"), {"name": "Intrusion", "team_id": GHOST}),
+            Req(
+                "POST",
+                _company(t, "/routing-rules"),
+                {"name": "x", "team_id": GHOST, "company_id": t.company_id},
+                expect=INVALID,
+                note=_extra("company_id"),
+            ),
+        ],
+    ),
+    ("PUT", f"{API}/companies/{{slug}}/routing-rules/order"): OnObject(
+        "company", lambda t: [Req("PUT", _company(t, "/routing-rules/order"), {"ids": []})]
+    ),
+    ("PATCH", f"{API}/companies/{{slug}}/routing-rules/{{rule_id}}"): OnObject(
+        "company",
+        lambda t: [Req("PATCH", _company(t, f"/routing-rules/{GHOST}"), {"enabled": False})],
+    ),
+    ("DELETE", f"{API}/companies/{{slug}}/routing-rules/{{rule_id}}"): OnObject(
+        "company", lambda t: [Req("DELETE", _company(t, f"/routing-rules/{GHOST}"))]
+    ),
+    ("PUT", f"{API}/companies/{{slug}}/routing-settings"): OnObject(
+        "company",
+        lambda t: [
+            Req("PUT", _company(t, "/routing-settings"), {"topic_required": True}),
+        ],
+    ),
+    ("GET", f"{API}/companies/{{slug}}/teams/{{team_id}}/assignment"): OnObject(
+        "team", lambda t: [Req("GET", _company(t, f"/teams/{t.team_id}/assignment"))]
+    ),
+    ("PUT", f"{API}/companies/{{slug}}/teams/{{team_id}}/assignment"): OnObject(
+        "team",
+        lambda t: [
+            Req(
+                "PUT",
+                _company(t, f"/teams/{t.team_id}/assignment"),
+                {"auto_assign": True, "max_open": 1},
+                who=_admins_via_own(t),
+            )
+        ],
+    ),
+    ("PUT", f"{API}/conversations/{{conversation_id}}/topic"): OnObject(
+        "conversation", lambda t: [Req("PUT", _conv(t, "/topic"), {"topic_id": None})]
+    ),
     ("GET", f"{API}/companies/{{slug}}/webhooks"): OnObject(
         "company", lambda t: [Req("GET", _company(t, "/webhooks"))]
     ),

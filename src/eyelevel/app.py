@@ -43,6 +43,7 @@ from eyelevel.web.api import (
     exports,
     labels,
     privacy,
+    routing,
 )
 from eyelevel.web.api import inbox as inbox_api
 from eyelevel.web.api import search as search_api
@@ -227,6 +228,7 @@ def create_app(
         search_api.router,
         attachments.router,
         labels.router,
+        routing.router,
         canned.router,
         privacy.router,
         exports.router,

@@ -13,10 +13,12 @@ from eyelevel.core.ids import (
     CannedResponseId,
     CompanyId,
     ConversationId,
+    ConversationTopicId,
     CustomerId,
     EventPos,
     LabelId,
     MessageId,
+    RoutingRuleId,
     TeamId,
     TokenId,
 )
@@ -142,6 +144,12 @@ class Conversation:
     waiting_since: datetime | None = None
     # the customer was erased while the conversation was under legal hold: restricted
     restricted: bool = False
+    # routing (docs/routing.md): the topic the customer chose, where they wrote from, the
+    # language of their messenger, and the routing rule that put it where it is
+    topic_id: ConversationTopicId | None = None
+    channel: str = "messenger"
+    language: str | None = None
+    routing_rule_id: RoutingRuleId | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,11 @@ class ErrorCode(StrEnum):
     COMPLAINT_STATE = "complaint_state"
     APPROVAL_REQUIRED = "approval_required"
     CONVERSATION_RESTRICTED = "conversation_restricted"
+    CONVERSATION_TOPIC_REQUIRED = "conversation_topic_required"
+    INVALID_CONVERSATION_TOPIC = "invalid_conversation_topic"
+    CONVERSATION_TOPIC_TAKEN = "conversation_topic_taken"
+    CONVERSATION_TOPIC_IN_USE = "conversation_topic_in_use"
+    INVALID_TEAM = "invalid_team"
 
 
 class DomainError(Exception):

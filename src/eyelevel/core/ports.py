@@ -50,12 +50,22 @@ from eyelevel.core.ids import (
     CannedResponseId,
     CompanyId,
     ConversationId,
+    ConversationTopicId,
     CustomerId,
     EventPos,
     LabelId,
     MessageId,
+    RoutingRuleId,
     TeamId,
     TokenId,
+)
+from eyelevel.core.rules.routing import (
+    Conditions,
+    ConversationTopic,
+    RoutingRule,
+    RoutingSettings,
+    TeamAgent,
+    TeamAssignment,
 )
 from eyelevel.core.rules.sharing import SharedCustomer
 from eyelevel.core.webhooks import (
@@ -155,6 +165,7 @@ class ConversationFilter:
     owner_team_id: TeamId | None = None
     unassigned: bool = False
     label_id: LabelId | None = None
+    topic_id: ConversationTopicId | None = None
     mentioning: AgentId | None = None  # with a note that mentions this agent; newest mention first
     sort: ListSort = ListSort.NEWEST
     # keyset cursor: the position of the last row of the previous page, in this sort
@@ -264,6 +275,9 @@ class ConversationRepo(Protocol):
         subject: str,
         owner_team_id: TeamId | None,
         now: datetime,
+        topic_id: ConversationTopicId | None = None,
+        channel: str = "messenger",
+        language: str | None = None,
     ) -> Conversation: ...
     async def advance_seq(
         self,
@@ -915,6 +929,97 @@ class ErasureRepo(Protocol):
     async def lift_hold(self, company_id: CompanyId, conversation_id: ConversationId) -> None: ...
 
 
+class RoutingRepo(Protocol):
+    """Conversation topics, routing rules and settings, and auto-assignment's reads and locks
+    (``storage.routing`` says in which order it locks)."""
+
+    async def topics_of(self, company_id: CompanyId) -> list[ConversationTopic]: ...
+    async def get_topic(
+        self, company_id: CompanyId, topic_id: ConversationTopicId
+    ) -> ConversationTopic | None: ...
+    async def get_topic_by_name(
+        self, company_id: CompanyId, name: str
+    ) -> ConversationTopic | None: ...
+    async def create_topic(
+        self, company_id: CompanyId, *, name: str, active: bool, now: datetime
+    ) -> ConversationTopic: ...
+    async def update_topic(
+        self, company_id: CompanyId, topic_id: ConversationTopicId, *, name: str, active: bool
+    ) -> None: ...
+    async def order_topics(
+        self, company_id: CompanyId, topic_ids: Sequence[ConversationTopicId]
+    ) -> None: ...
+    async def topic_used_by_conversations(
+        self, company_id: CompanyId, topic_id: ConversationTopicId
+    ) -> bool: ...
+    async def delete_topic(self, company_id: CompanyId, topic_id: ConversationTopicId) -> None: ...
+    async def rules_of(self, company_id: CompanyId) -> list[RoutingRule]: ...
+    async def get_rule(
+        self, company_id: CompanyId, rule_id: RoutingRuleId
+    ) -> RoutingRule | None: ...
+    async def create_rule(
+        self,
+        company_id: CompanyId,
+        *,
+        name: str,
+        enabled: bool,
+        conditions: Conditions,
+        team_id: TeamId,
+        now: datetime,
+    ) -> RoutingRule: ...
+    async def update_rule(self, rule: RoutingRule, now: datetime) -> None: ...
+    async def order_rules(
+        self, company_id: CompanyId, rule_ids: Sequence[RoutingRuleId]
+    ) -> None: ...
+    async def delete_rule(self, company_id: CompanyId, rule_id: RoutingRuleId) -> None: ...
+    async def settings(self, company_id: CompanyId) -> RoutingSettings: ...
+    async def put_settings(self, settings: RoutingSettings) -> None: ...
+    async def team_referenced(self, company_id: CompanyId, team_id: TeamId) -> bool: ...
+    async def set_conversation_topic(
+        self, conversation_id: ConversationId, topic_id: ConversationTopicId | None, now: datetime
+    ) -> None: ...
+    async def set_routed(
+        self,
+        conversation_id: ConversationId,
+        team_id: TeamId | None,
+        rule_id: RoutingRuleId | None,
+        now: datetime,
+    ) -> None: ...
+    async def rule_names(
+        self, company_id: CompanyId, rule_ids: Sequence[RoutingRuleId]
+    ) -> dict[RoutingRuleId, str]: ...
+    async def team_assignment(self, company_id: CompanyId, team_id: TeamId) -> TeamAssignment: ...
+    async def assignments_of(self, company_id: CompanyId) -> dict[TeamId, TeamAssignment]: ...
+    async def overrides_of(self, company_id: CompanyId) -> dict[TeamId, dict[AgentId, int]]: ...
+    async def set_team_assignment(
+        self,
+        company_id: CompanyId,
+        team_id: TeamId,
+        *,
+        auto_assign: bool,
+        max_open: int,
+        overrides: dict[AgentId, int | None],
+    ) -> None: ...
+    async def lock_teams(
+        self, company_id: CompanyId, team_ids: Sequence[TeamId]
+    ) -> list[TeamAssignment]: ...
+    async def lock_team_agents(
+        self, company_id: CompanyId, team_ids: Sequence[TeamId]
+    ) -> list[TeamAgent]: ...
+    async def open_counts(
+        self, company_id: CompanyId, agent_ids: Sequence[AgentId]
+    ) -> dict[AgentId, int]: ...
+    async def queue(
+        self, company_id: CompanyId, team_id: TeamId, limit: int
+    ) -> list[Conversation]: ...
+    async def set_last_assigned(
+        self, company_id: CompanyId, team_id: TeamId, agent_id: AgentId
+    ) -> None: ...
+    async def auto_teams_of_agent(
+        self, company_id: CompanyId, agent_id: AgentId
+    ) -> list[TeamId]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Repositories write only through it; ``emit`` appends to the stream."""
 
@@ -963,6 +1068,8 @@ class UnitOfWork(Protocol):
     def retention(self) -> RetentionRepo: ...
     @property
     def erasure(self) -> ErasureRepo: ...
+    @property
+    def routing(self) -> RoutingRepo: ...
 
     async def emit(self, event: NewEvent, now: datetime) -> Event:
         """Append an event in this transaction; it is published only after commit."""

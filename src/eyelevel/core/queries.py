@@ -152,6 +152,7 @@ def _refuse_member_filters(flt: ConversationFilter) -> None:
     used = [
         ("owner", owner),
         ("label", flt.label_id is not None),
+        ("topic", flt.topic_id is not None),
         ("mentions", flt.mentioning is not None),
         ("customer_id", flt.customer_id is not None),
         ("sort", flt.sort != ListSort.NEWEST),

@@ -21,6 +21,7 @@ from eyelevel.core.ids import (
     AgentId,
     CompanyId,
     ConversationId,
+    ConversationTopicId,
     CustomerId,
     MessageId,
     TeamId,
@@ -86,6 +87,9 @@ class SqlConversations(Repo):
         subject: str,
         owner_team_id: TeamId | None,
         now: datetime,
+        topic_id: ConversationTopicId | None = None,
+        channel: str = "messenger",
+        language: str | None = None,
     ) -> Conversation:
         cid = await self._insert_id(
             t.conversations,
@@ -99,6 +103,9 @@ class SqlConversations(Repo):
                 "created_at": now,
                 "updated_at": now,
                 "last_activity_at": now,
+                "topic_id": topic_id,
+                "channel": channel,
+                "language": language,
             },
         )
         return Conversation(
@@ -115,6 +122,9 @@ class SqlConversations(Repo):
             now,
             None,
             now,
+            topic_id=topic_id,
+            channel=channel,
+            language=language,
         )
 
     async def advance_seq(
@@ -337,6 +347,8 @@ def _filters(flt: ConversationFilter) -> list[Any]:
         out.append(c.owner_team_id == flt.owner_team_id)
     if flt.unassigned:
         out.append(c.owner_agent_id.is_(None))
+    if flt.topic_id is not None:
+        out.append(c.topic_id == flt.topic_id)
     if flt.label_id is not None:
         cl = t.conversation_labels.c
         out.append(

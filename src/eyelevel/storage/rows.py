@@ -90,6 +90,10 @@ def conversation_from(r: Row[Any]) -> Conversation:
         r.last_activity_at,
         r.waiting_since,
         r.restricted_at is not None,
+        r.topic_id,
+        r.channel,
+        r.language,
+        r.routing_rule_id,
     )
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.expression import false
 from sqlalchemy.types import TypeDecorator
 
 metadata = MetaData(
@@ -90,6 +91,11 @@ teams = Table(
     Column("company_id", Id, ForeignKey("companies.id"), nullable=False),
     Column("name", String(100), nullable=False),
     Column("created_at", TS, nullable=False),
+    # auto-assignment (migration 0016): on/off, open conversations per agent, and the round
+    # robin's position; the row is the lock that serializes assignment in the team
+    Column("auto_assign", Boolean, nullable=False, server_default=false()),
+    Column("max_open", Integer, nullable=False, server_default="5"),
+    Column("last_assigned_agent_id", Id),
     UniqueConstraint("company_id", "name"),
 )
 
@@ -135,6 +141,7 @@ team_members = Table(
     Column("company_id", Id, ForeignKey("companies.id"), primary_key=True),
     Column("team_id", Id, ForeignKey("teams.id"), primary_key=True),
     Column("agent_id", Id, ForeignKey("agents.id"), primary_key=True),
+    Column("max_open", Integer),  # the agent's own capacity in this team; NULL: the team's
 )
 
 invitations = Table(
@@ -233,6 +240,12 @@ conversations = Table(
     # the customer was erased while it was under legal hold (migration 0012): left out of
     # lists and search, readable by the company's admins only, deleted when the hold ends
     Column("restricted_at", TS),
+    # routing (migration 0016): what the customer chose and where they wrote from, and the
+    # rule that routed it (NULL: none matched, or routed by hand); no foreign keys (added later)
+    Column("topic_id", Id),
+    Column("channel", String(20), nullable=False, server_default="messenger"),
+    Column("language", String(20)),
+    Column("routing_rule_id", Id),
     Index("ix_conversations_company_activity", "company_id", "last_activity_at", "id"),
     Index("ix_conversations_company_status", "company_id", "status", "last_activity_at"),
     Index("ix_conversations_customer_activity", "customer_id", "last_activity_at", "id"),
@@ -280,6 +293,15 @@ conversations = Table(
         "owner_team_id",
         "waiting_since",
         "last_activity_at",
+        "id",
+    ),
+    # a team's queue (no agent yet), oldest first
+    Index(
+        "ix_conversations_company_team_queue",
+        "company_id",
+        "owner_team_id",
+        "status",
+        "owner_agent_id",
         "id",
     ),
 )
@@ -655,4 +677,44 @@ legal_holds = Table(
     Column("reason", String(500), nullable=False),
     Column("created_by", String(40), nullable=False),  # "agent:<id>", "token:<id>"
     Column("created_at", TS, nullable=False),
+)
+
+# -- routing (migration 0016) ------------------------------------------------------------------
+
+# the company's list of topics a customer picks when writing, in the company's words
+conversation_topics = Table(
+    "conversation_topics",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("company_id", Id, ForeignKey("companies.id"), nullable=False),
+    Column("name", String(60), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", TS, nullable=False),
+    UniqueConstraint("company_id", "name"),
+)
+
+# ordered rules: conditions (JSON, see core.rules.routing) → a team; the first match wins
+routing_rules = Table(
+    "routing_rules",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("company_id", Id, ForeignKey("companies.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("conditions", JSON, nullable=False),
+    Column("team_id", Id, ForeignKey("teams.id"), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Index("ix_routing_rules_company", "company_id", "position"),
+)
+
+# one row per company that changed a setting; none: no topic required, no default team
+routing_settings = Table(
+    "routing_settings",
+    metadata,
+    Column("company_id", Id, ForeignKey("companies.id"), primary_key=True, autoincrement=False),
+    Column("topic_required", Boolean, nullable=False),
+    Column("default_team_id", Id, ForeignKey("teams.id")),
 )

@@ -41,16 +41,25 @@ class SqlTeams(Repo):
     async def set_members(
         self, company_id: CompanyId, team_id: TeamId, agent_ids: Sequence[AgentId]
     ) -> None:
+        """Remove those who left and add those who joined; who stays keeps their own
+        capacity (``team_members.max_open``)."""
         c = t.team_members.c
-        await self._c.execute(
-            delete(t.team_members).where(c.company_id == company_id, c.team_id == team_id)
-        )
-        if agent_ids:
+        current = set(await self.members_of(company_id, team_id))
+        wanted = set(agent_ids)
+        gone = sorted(current - wanted)
+        if gone:
+            await self._c.execute(
+                delete(t.team_members).where(
+                    c.company_id == company_id, c.team_id == team_id, c.agent_id.in_(gone)
+                )
+            )
+        added = sorted(wanted - current)
+        if added:
             await self._c.execute(
                 insert(t.team_members),
                 [
                     {"company_id": company_id, "team_id": team_id, "agent_id": agent_id}
-                    for agent_id in sorted(set(agent_ids))
+                    for agent_id in added
                 ],
             )
 

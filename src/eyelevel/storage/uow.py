@@ -23,6 +23,7 @@ from eyelevel.storage.exports import SqlExports
 from eyelevel.storage.inbox import SqlInbox
 from eyelevel.storage.labels import SqlLabels
 from eyelevel.storage.retention import SqlRetention
+from eyelevel.storage.routing import SqlRouting
 from eyelevel.storage.search import SqlSearch
 from eyelevel.storage.sharing import SqlSharing
 from eyelevel.storage.stream import SqlEvents, SqlJobs
@@ -56,6 +57,7 @@ class SqlUnitOfWork:
         self.exports = SqlExports(conn)
         self.retention = SqlRetention(conn)
         self.erasure = SqlErasure(conn)
+        self.routing = SqlRouting(conn)
         self.emitted: list[Event] = []
         self._writable = writable
 

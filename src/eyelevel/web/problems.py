@@ -63,6 +63,11 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.COMPLAINT_STATE: 409,
     ErrorCode.APPROVAL_REQUIRED: 403,
     ErrorCode.CONVERSATION_RESTRICTED: 409,
+    ErrorCode.CONVERSATION_TOPIC_REQUIRED: 422,
+    ErrorCode.INVALID_CONVERSATION_TOPIC: 422,
+    ErrorCode.CONVERSATION_TOPIC_TAKEN: 409,
+    ErrorCode.CONVERSATION_TOPIC_IN_USE: 409,
+    ErrorCode.INVALID_TEAM: 422,
 }
 TITLES = {code: code.value.replace("_", " ").capitalize() for code in ErrorCode}
 _HTTP_CODES = {

@@ -91,6 +91,22 @@ class StartConversationIn(In):
     subject: str = Field(default="", max_length=MAX_SUBJECT_CHARS)
     body: str = Field(max_length=MAX_BODY_CHARS + 1000)
     client_id: str | None = Field(default=None, max_length=MAX_CLIENT_ID_CHARS + 100)
+    topic_id: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**62,
+        description="one of the company's active conversation topics (required when the "
+        "company says so: GET /companies/{slug}/conversation-topics)",
+    )
+    channel: Literal["messenger", "widget"] = Field(
+        default="messenger", description="where the customer writes from"
+    )
+    language: str | None = Field(
+        default=None,
+        max_length=40,
+        examples=["de"],
+        description="the language of the customer's messenger (a BCP 47 tag)",
+    )
 
 
 class SendIn(In):
@@ -285,6 +301,20 @@ class ConversationOut(Out):
         default=None,
         description="label ids; company members, in lists and GET /conversations/{id}",
     )
+    topic_id: int | None = Field(
+        default=None, description="the conversation topic the customer chose (or an agent set)"
+    )
+    channel: str = Field(
+        default="messenger", description="where it was started: messenger, widget, email, api"
+    )
+    language: str | None = Field(
+        default=None, description="company members: the language of the customer's messenger"
+    )
+    routing_rule_id: int | None = Field(
+        default=None,
+        description="company members: the routing rule that put it into its team (null: none "
+        "matched, or it was routed by hand)",
+    )
 
     @classmethod
     def of(
@@ -316,9 +346,13 @@ class ConversationOut(Out):
                     else None
                 ),
                 "unread": unread,
+                "topic_id": c.topic_id,
+                "channel": c.channel,
                 **({} if internals else {"owner": None}),
                 **(
                     {
+                        "language": c.language,
+                        "routing_rule_id": c.routing_rule_id,
                         "waiting_since": c.waiting_since,
                         "customer": CustomerRefOut.of(customer) if customer else None,
                         "labels": list(labels) if labels is not None else None,

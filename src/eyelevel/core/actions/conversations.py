@@ -6,6 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from eyelevel.core.actions.access import access_conversation_txn, require_role
+from eyelevel.core.actions.assignment import (
+    after_status_txn,
+    agent_freed_txn,
+    check_language,
+    check_start_topic_txn,
+    fill_teams_txn,
+    route_txn,
+)
 from eyelevel.core.actions.messages import check_body, check_client_id, do_send_message_txn
 from eyelevel.core.entities import (
     MAX_SUBJECT_CHARS,
@@ -30,6 +38,7 @@ from eyelevel.core.ids import AgentId, ConversationId, TeamId
 from eyelevel.core.ports import Context, UnitOfWork
 from eyelevel.core.principals import CustomerPrincipal, Principal
 
+CUSTOMER_CHANNELS = ("messenger", "widget")
 WAKE_SNOOZED = "wake_snoozed"  # the job kind; payload {"conversation_id", "snoozed_until"}
 
 
@@ -49,8 +58,16 @@ async def check_start_conversation(
     subject: str,
     body: str,
     client_id: str | None,
+    topic_id: int | None = None,
+    channel: str = "messenger",
+    language: str | None = None,
 ) -> Started:
     """A customer opens a conversation with a company with its first message.
+
+    ``topic_id`` is one of the company's active conversation topics (required when the company
+    says so); ``channel`` is where the customer writes from (the messenger or the widget) and
+    ``language`` their messenger's language. The company's routing rules then put the
+    conversation into a team's queue, where auto-assignment may give it to an agent.
 
     Companies cannot start conversations with customers yet: that needs the customer's opt-in
     to a topic, which the consent model will provide.
@@ -70,11 +87,15 @@ async def check_start_conversation(
         )
     check_body(body)
     check_client_id(client_id)
+    if channel not in CUSTOMER_CHANNELS:
+        raise DomainError(ErrorCode.VALIDATION, "channel is messenger or widget", field="channel")
+    language = check_language(language)
 
     async def txn(uow: UnitOfWork) -> Started:
         company = await uow.companies.get_by_slug(company_slug)
         if company is None:
             raise not_found("company")
+        topic = await check_start_topic_txn(uow, company.id, topic_id)
         if client_id is not None:
             # an offline client retries its start: the conversation exists once, never twice
             opening = await uow.messages.find_opening(company.id, principal.customer_id, client_id)
@@ -95,6 +116,9 @@ async def check_start_conversation(
             subject=subject or body.strip().splitlines()[0][:MAX_SUBJECT_CHARS],
             owner_team_id=None,
             now=now,
+            topic_id=topic,
+            channel=channel,
+            language=language,
         )
         await uow.emit(
             NewEvent(
@@ -119,6 +143,7 @@ async def check_start_conversation(
         )
         fresh = await uow.conversations.get(conversation.id)
         assert fresh is not None
+        fresh = await route_txn(uow, fresh, text=body, now=now)
         return Started(fresh, sent.message, company)
 
     return await ctx.db.write("start_conversation", txn)
@@ -171,7 +196,17 @@ async def check_assign(
             ),
             now,
         )
-        return updated
+        # a hand-back frees a slot of the agent; a conversation put into a team's queue may
+        # go to one of its agents at once
+        if conversation.owner_agent_id is not None and conversation.status != Status.RESOLVED:
+            await agent_freed_txn(
+                uow, conversation.company_id, conversation.owner_agent_id, now=now
+            )
+        if team_id is not None:
+            await fill_teams_txn(uow, conversation.company_id, [team_id], now=now)
+        fresh = await uow.conversations.get(conversation.id)
+        assert fresh is not None
+        return fresh
 
     return await ctx.db.write("assign", txn)
 
@@ -228,9 +263,10 @@ async def check_change_status(
                 {"conversation_id": conversation.id, "snoozed_until": iso(snoozed_until)},
                 snoozed_until,
             )
+        await uow.emit(status_changed(conversation, status, snoozed_until), now)
+        await after_status_txn(uow, conversation, status, now=now)
         updated = await uow.conversations.get(conversation.id)
         assert updated is not None
-        await uow.emit(status_changed(conversation, status, snoozed_until), now)
         return updated
 
     return await ctx.db.write("change_status", txn)

@@ -1,11 +1,13 @@
 """An agent's presence (online, away, offline): set by the agent, shown to colleagues.
 
 Stored on the account (the staff list shows it) and announced live as the ephemeral event
-``agent.presence`` to each company the agent works for; it never reaches a customer.
+``agent.presence`` to each company the agent works for; it never reaches a customer. Coming
+online lets auto-assignment give the agent conversations waiting in their teams' queues.
 """
 
 from __future__ import annotations
 
+from eyelevel.core.actions.assignment import agent_freed_txn
 from eyelevel.core.actions.second_factor import agent_of
 from eyelevel.core.entities import Event
 from eyelevel.core.errors import DomainError, ErrorCode
@@ -27,6 +29,10 @@ async def check_set_presence(ctx: Context, principal: Principal, presence: str) 
 
     async def txn(uow: UnitOfWork) -> None:
         await uow.security.set_presence(agent.agent_id, presence, now)
+        if presence == "online":
+            # coming online: the queues of the agent's teams may have waited for them
+            for company_id in sorted(agent.roles):
+                await agent_freed_txn(uow, company_id, agent.agent_id, now=now)
 
     await ctx.db.write("set_presence", txn)
     for company_id in sorted(agent.roles):

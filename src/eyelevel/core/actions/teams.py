@@ -1,7 +1,8 @@
 """Teams and their members, kept by a company's admins.
 
 A team that still owns unresolved conversations cannot be deleted (``team_in_use``): every
-open conversation must keep exactly one owner, so they are handed over first. Resolved ones
+open conversation must keep exactly one owner, so they are handed over first. Nor can one that
+a routing rule or the default-team setting names. Resolved ones
 let go of the team, each with a ``conversation.assigned`` event.
 """
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 from eyelevel.core.actions.access import access_company_txn
 from eyelevel.core.actions.accounts import check_name
+from eyelevel.core.actions.assignment import fill_teams_txn
 from eyelevel.core.actions.audit import audit_txn
 from eyelevel.core.entities import Company, Role, Team
 from eyelevel.core.errors import DomainError, ErrorCode, not_found
@@ -105,6 +107,11 @@ async def check_delete_team(ctx: Context, principal: Principal, slug: str, team_
                 ErrorCode.TEAM_IN_USE,
                 "the team still owns conversations that are not resolved; hand them over first",
             )
+        if await uow.routing.team_referenced(company.id, team.id):
+            raise DomainError(
+                ErrorCode.TEAM_IN_USE,
+                "a routing rule or the default team setting names this team; change them first",
+            )
         now = ctx.clock.now()
         released = await uow.teams.release_resolved(company.id, team.id, now)
         for conversation_id in released:
@@ -155,6 +162,7 @@ async def check_set_team_members(
         if current == wanted:
             return TeamWithMembers(team, current)
         await uow.teams.set_members(company.id, team.id, wanted)
+        await fill_teams_txn(uow, company.id, [team.id], now=ctx.clock.now())
         await audit_txn(
             uow,
             principal,

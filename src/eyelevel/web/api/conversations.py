@@ -12,7 +12,15 @@ from eyelevel.core.actions import conversations as conv_actions
 from eyelevel.core.actions import messages as msg_actions
 from eyelevel.core.entities import Status
 from eyelevel.core.errors import DomainError, ErrorCode
-from eyelevel.core.ids import AgentId, CompanyId, ConversationId, CustomerId, LabelId, TeamId
+from eyelevel.core.ids import (
+    AgentId,
+    CompanyId,
+    ConversationId,
+    ConversationTopicId,
+    CustomerId,
+    LabelId,
+    TeamId,
+)
 from eyelevel.core.ports import ConversationFilter, ListSort
 from eyelevel.core.principals import AgentPrincipal
 from eyelevel.core.rules.audience import sees_internals
@@ -67,6 +75,9 @@ async def list_conversations(
         ),
     ] = False,
     label: Annotated[int | None, Query(ge=1, le=2**62, description="a label id")] = None,
+    topic: Annotated[
+        int | None, Query(ge=1, le=2**62, description="a conversation topic id")
+    ] = None,
     customer_id: Annotated[
         int | None,
         Query(ge=1, le=2**62, description="company members: that customer's conversations"),
@@ -79,6 +90,7 @@ async def list_conversations(
         status=status_,
         customer_id=CustomerId(customer_id) if customer_id else None,
         label_id=LabelId(label) if label else None,
+        topic_id=ConversationTopicId(topic) if topic else None,
         sort=sort,
         after=decode_position(cursor) if cursor else None,
         limit=limit,
@@ -142,6 +154,9 @@ async def start(
         subject=body.subject,
         body=body.body,
         client_id=body.client_id,
+        topic_id=body.topic_id,
+        channel=body.channel,
+        language=body.language,
     )
     if started.created:
         svc.metrics.messages.labels(kind=started.message.kind.value).inc()
