@@ -40,6 +40,11 @@ class Status(StrEnum):
     RESOLVED = "resolved"
 
 
+class Channel(StrEnum):
+    MESSENGER = "messenger"
+    EMAIL = "email"
+
+
 class MessageKind(StrEnum):
     CUSTOMER = "customer"
     AGENT = "agent"
@@ -138,6 +143,7 @@ class Conversation:
     last_activity_at: datetime
     # since when the customer waits for an answer; None: nobody waits
     waiting_since: datetime | None = None
+    channel: str = "messenger"  # where it came from: messenger | email (docs/email.md)
 
 
 @dataclass(frozen=True, slots=True)

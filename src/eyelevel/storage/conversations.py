@@ -86,10 +86,12 @@ class SqlConversations(Repo):
         subject: str,
         owner_team_id: TeamId | None,
         now: datetime,
+        channel: str = "messenger",
     ) -> Conversation:
         cid = await self._insert_id(
             t.conversations,
             {
+                "channel": channel,
                 "company_id": company_id,
                 "customer_id": customer_id,
                 "subject": subject,
@@ -115,6 +117,7 @@ class SqlConversations(Repo):
             now,
             None,
             now,
+            channel=channel,
         )
 
     async def advance_seq(

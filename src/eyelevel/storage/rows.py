@@ -88,6 +88,7 @@ def conversation_from(r: Row[Any]) -> Conversation:
         r.last_message_at,
         r.last_activity_at,
         r.waiting_since,
+        r.channel,
     )
 
 

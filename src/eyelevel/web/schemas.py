@@ -279,6 +279,11 @@ class ConversationOut(Out):
         default=None,
         description="label ids; company members, in lists and GET /conversations/{id}",
     )
+    channel: Literal["messenger", "email"] = Field(
+        default="messenger",
+        description="where the conversation came from; in an email conversation the "
+        "company's answers also go out by mail (docs/email.md)",
+    )
 
     @classmethod
     def of(
@@ -302,6 +307,7 @@ class ConversationOut(Out):
         return cls.model_validate(
             {
                 **conversation_data(c),
+                "channel": c.channel,
                 "last_message": MessageOut.of(last) if last else None,
                 "read": read,
                 "company": (
