@@ -18,13 +18,15 @@ from typing import Any
 import aiosmtplib
 import pytest
 from PIL import Image
+from playwright.async_api import Browser, expect
 
 from eyelevel.channels.email.html import html_to_text
 from eyelevel.core.entities import Company, Role
 from eyelevel.core.ports import OutgoingMail
 from eyelevel.core.rules.mail import automatic_reason, parse_refs, trim_quoted_tail
 from eyelevel.jobs.mailers import MemoryMailer, SmtpMailer
-from tests.harness import Client, Server, all_messages, free_socket, start_server
+from tests.browser_support import screenshot
+from tests.harness import PASSWORD, Client, Server, all_messages, free_socket, start_server
 from tests.smtp_sink import SmtpSink
 
 API = "/api/v1"
@@ -433,6 +435,48 @@ async def test_operator_domains_limit_inbound_addresses(db_url: str, tmp_path: P
         for ok in ("support@beispiel.example", "support@de.beispiel.example"):
             r = await admin.http.put(path, json={"addresses": [ok]})
             assert r.status_code == 200, r.text
+
+
+# -- the inbox in a browser -------------------------------------------------------------------
+
+
+async def test_admin_sets_the_address_and_the_inbox_marks_email(
+    world: World, browser: Browser
+) -> None:
+    admin = await world.server.agent(world.company, "lena@beispiel.example", role=Role.ADMIN)
+    assert admin.id
+    context = await browser.new_context(locale="en-GB", viewport={"width": 1440, "height": 900})
+    context.set_default_timeout(10_000)
+    page = await context.new_page()
+    try:
+        r = await page.request.post(
+            f"{world.server.url}{API}/auth/login",
+            data={"kind": "agent", "email": "lena@beispiel.example", "password": PASSWORD},
+        )
+        assert r.status == 200
+        await page.goto(f"{world.server.url}/app#/admin/profile")
+        addresses = page.get_by_label("Inbound email addresses")
+        await expect(addresses).to_have_value(INBOUND)
+        await addresses.fill(f"{INBOUND}\nHilfe@Beispiel.example")
+        await page.get_by_role("button", name="Save addresses").click()
+        await expect(page.get_by_text("Saved.").last).to_be_visible()
+        await expect(addresses).to_have_value(f"{INBOUND}\nhilfe@beispiel.example")
+        r = await world.admin.get(f"{API}/companies/beispiel/mail-addresses")
+        assert r.json() == {"addresses": [INBOUND, "hilfe@beispiel.example"]}
+        await screenshot(page, "email-admin-profile")
+
+        await world.mail("Hallo per Mail", to="hilfe@beispiel.example")
+        conv = await world.only_conversation()
+        await page.goto(f"{world.server.url}/app#/inbox/all/{conv['id']}")
+        item = page.locator(f'.conv-item[data-id="{conv["id"]}"]')
+        await expect(item.get_by_text("By email")).to_be_visible()
+        header = page.locator(".conv-pane header")
+        await expect(header.get_by_text(KIM)).to_be_visible()
+        thread = page.get_by_role("list", name="Messages")
+        await expect(thread.get_by_text("Hallo per Mail")).to_be_visible()
+        await screenshot(page, "email-inbox-conversation")
+    finally:
+        await context.close()
 
 
 # -- the pure rules ----------------------------------------------------------------------------
