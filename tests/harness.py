@@ -230,9 +230,15 @@ def free_socket() -> socket.socket:
 
 @contextlib.asynccontextmanager
 async def start_server(
-    db_url: str, tmp_path: Path, *, clock: Clock | None = None, **overrides: Any
+    db_url: str,
+    tmp_path: Path,
+    *,
+    clock: Clock | None = None,
+    mailer: MemoryMailer | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Server]:
-    """A server on a free loopback port; ``clock`` (e.g. a FakeClock) drives its time."""
+    """A server on a free loopback port; ``clock`` (e.g. a FakeClock) drives its time;
+    ``mailer`` (default: a :class:`MemoryMailer`) receives the mails it sends."""
     sock = free_socket()
     port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
@@ -245,7 +251,7 @@ async def start_server(
         # rate limits off unless a test turns them on (tests/test_ratelimit.py)
         **{"rate_limit_enabled": False, **overrides},
     )
-    mailer = MemoryMailer()
+    mailer = mailer or MemoryMailer()
     runtime = build_runtime(settings, mailer=mailer, clock=clock, passwords=Argon2Hasher(fast=True))
     app = create_app(settings, runtime=runtime, worker_idle_seconds=0.02)
     # long keep-alive: a pooled client connection must not be closed by the server mid-reuse

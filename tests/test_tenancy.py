@@ -977,6 +977,31 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("PUT", f"{API}/conversations/{{conversation_id}}/topic"): OnObject(
         "conversation", lambda t: [Req("PUT", _conv(t, "/topic"), {"topic_id": None})]
     ),
+    # -- email as a channel -----------------------------------------------------------------
+    ("GET", f"{API}/companies/{{slug}}/mail-addresses"): OnObject(
+        "company", lambda t: [Req("GET", _company(t, "/mail-addresses"))]
+    ),
+    ("PUT", f"{API}/companies/{{slug}}/mail-addresses"): OnObject(
+        "company",
+        lambda t: [
+            Req("PUT", _company(t, "/mail-addresses"), {"addresses": []}),
+            Req(
+                "PUT",
+                _company(t, "/mail-addresses"),
+                {"addresses": [f"intrusion-{uuid.uuid4().hex[:6]}@example.com"]},
+            ),
+            Req(
+                "PUT",
+                _company(t, "/mail-addresses"),
+                {"addresses": [], "company_id": t.company_id},
+                expect=INVALID,
+                note=_extra("company_id"),
+            ),
+        ],
+    ),
+    ("GET", f"{API}/conversations/{{conversation_id}}/email"): OnObject(
+        "conversation", lambda t: [Req("GET", _conv(t, "/email"))]
+    ),
     ("GET", f"{API}/companies/{{slug}}/webhooks"): OnObject(
         "company", lambda t: [Req("GET", _company(t, "/webhooks"))]
     ),
@@ -1587,6 +1612,9 @@ async def build_world(server: Server) -> World:
         hook = {"url": "https://93.184.216.34/hook", "event_types": ["message.created"]}
         hook["enabled"] = False
         p.webhook_id = (await _ok(await p.admin.post(f"{company_path}/webhooks", hook), 201))["id"]
+        # where the company receives mail (docs/email.md)
+        inbound = {"addresses": [f"support@{p.company.slug}.example"]}
+        await _ok(await p.admin.http.put(f"{company_path}/mail-addresses", json=inbound))
         mine = {"shortcut": "ich", "body": f"Anna {k}", "personal": True}
         await _ok(await p.agent.post(canned, mine), 201)
     # customer B also writes to company A: the same company's customers must stay apart

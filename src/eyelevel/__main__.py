@@ -1,4 +1,5 @@
-"""The command line: ``eyelevel serve | demo | migrate | worker | company | agent | token | bench``.
+"""The command line: ``eyelevel serve | demo | migrate | worker | smtp | company | agent | token |
+bench``.
 
 Settings come from ``EYELEVEL_*`` environment variables (see ``eyelevel.config.Settings``).
 """
@@ -20,7 +21,7 @@ from rich.table import Table
 from eyelevel import logs
 from eyelevel.app import Runtime, build_runtime, create_app, migrate
 from eyelevel.config import Settings
-from eyelevel.core.actions import operator
+from eyelevel.core.actions import mail_addresses, operator
 from eyelevel.core.entities import Company, Role
 from eyelevel.core.errors import DomainError
 from eyelevel.jobs.worker import Worker, handlers
@@ -146,6 +147,42 @@ def worker() -> None:
     asyncio.run(run())
 
 
+@cli.command()
+def smtp(
+    listen: Annotated[
+        str | None,
+        typer.Option(
+            help="host:port to listen on (default: EYELEVEL_SMTP_LISTEN, else 127.0.0.1:2525)."
+        ),
+    ] = None,
+) -> None:
+    """Receive mail for the companies' inbound addresses over SMTP (docs/email.md); stops on
+    SIGTERM/SIGINT. Replies leave through the job worker (`serve` or `worker`)."""
+    from eyelevel.app import start_smtp, stop_smtp
+
+    settings = _settings()
+    address = listen or settings.smtp_listen or "127.0.0.1:2525"
+    settings = settings.model_copy(update={"smtp_listen": address})
+    migrate(settings)
+
+    async def run() -> None:
+        rt = build_runtime(settings)
+        await rt.start()
+        server = await start_smtp(settings, rt.ctx)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        console.print(f"receiving mail on {address}")
+        try:
+            await stop.wait()
+        finally:
+            await stop_smtp(server)
+            await rt.close()
+
+    asyncio.run(run())
+
+
 def _run_action(coro_factory: Callable[[Runtime], Awaitable[T]]) -> T:
     settings = _settings()
     migrate(settings)
@@ -192,6 +229,22 @@ def company_create(
 
     company, created = _run_action(act)
     console.print(f"{'created' if created else 'exists'}: {company.slug} ({company.name})")
+
+
+@company_cli.command("mail")
+def company_mail(
+    slug: Annotated[str, typer.Argument(help="the company")],
+    addresses: Annotated[
+        list[str] | None, typer.Argument(help="its inbound addresses; none: remove all")
+    ] = None,
+) -> None:
+    """Set a company's inbound mail addresses, e.g. support@beispiel.example (docs/email.md)."""
+
+    async def act(rt: Runtime) -> list[str]:
+        return await mail_addresses.operator_set_addresses(rt.ctx, slug, addresses or [])
+
+    kept = _run_action(act)
+    console.print(f"{slug} receives mail at: {', '.join(kept) or '(no address)'}")
 
 
 @agent_cli.command("invite")

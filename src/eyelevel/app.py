@@ -13,6 +13,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from eyelevel import __version__
+from eyelevel.channels.email.listener import parse_listen, start_listener
 from eyelevel.channels.messenger import pages as messenger
 from eyelevel.clock import SystemClock
 from eyelevel.config import Settings
@@ -39,6 +40,7 @@ from eyelevel.web.api import (
     company_admin,
     complaints,
     conversations,
+    email,
     erasure,
     exports,
     labels,
@@ -138,8 +140,23 @@ def build_runtime(
             allowed_networks=settings.webhook_allowed_networks,
             timeout=settings.webhook_timeout_seconds,
         ),
+        mail=settings.mail_policy(),
     )
     return Runtime(settings, db, bus, ctx, mailer or make_mailer(settings))
+
+
+async def start_smtp(settings: Settings, ctx: Context) -> asyncio.Server:
+    """The inbound SMTP listener at ``EYELEVEL_SMTP_LISTEN`` (docs/email.md)."""
+    host, port = parse_listen(settings.smtp_listen or "")
+    return await start_listener(
+        ctx, host, port, max_bytes=settings.smtp_max_bytes, hostname=settings.smtp_hostname
+    )
+
+
+async def stop_smtp(server: asyncio.Server) -> None:
+    server.close()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(server.wait_closed(), 5)
 
 
 def migrate(settings: Settings) -> None:
@@ -183,6 +200,9 @@ def create_app(
                 lease=timedelta(seconds=settings.job_lease_seconds),
             )
             worker_task = asyncio.create_task(worker.run_forever(), name="worker")
+        smtp = None
+        if settings.smtp_listen:
+            smtp = await start_smtp(settings, rt.ctx)
         # What start-up loaded (modules, schemas, catalogs) lives as long as the process: out
         # of the collector's reach, a full collection scans only newer objects (3 ms instead
         # of a 60-90 ms pause in some request every few seconds).
@@ -191,6 +211,8 @@ def create_app(
         try:
             yield
         finally:
+            if smtp is not None:
+                await stop_smtp(smtp)
             if worker_task is not None:
                 worker_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -234,6 +256,7 @@ def create_app(
         exports.router,
         erasure.router,
         company_admin.router,
+        email.router,
         webhooks_api.router,
         complaints.router,
         ws_router,

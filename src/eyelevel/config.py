@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+from email.utils import getaddresses
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from eyelevel.core.rules.mail import MailPolicy
 
 MIN_SECRET = 32
 
@@ -26,6 +29,13 @@ class Settings(BaseSettings):
     secret_key_file: Path | None = None
     smtp_url: SecretStr | None = None
     mail_from: str = "eyelevel <noreply@localhost>"
+    # inbound email (docs/email.md): where `serve` (and `eyelevel smtp`) listen for SMTP, e.g.
+    # "127.0.0.1:2525" (unset: `serve` receives no mail); the largest mail accepted; the name
+    # the listener greets with; domains company inbound addresses must be in (empty: any)
+    smtp_listen: str | None = None
+    smtp_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024, le=200 * 1024 * 1024)
+    smtp_hostname: str = "localhost"
+    mail_domains: list[str] = Field(default_factory=list)
     public_url: str = "http://127.0.0.1:8000"
     allowed_origins: list[str] = Field(default_factory=list)
     cookie_secure: bool | None = None
@@ -61,7 +71,18 @@ class Settings(BaseSettings):
             ipaddress.ip_network(network.strip(), strict=False)  # ValueError: refused at start
         return v
 
-    @field_validator("redis_url", "secret_key_file", mode="before")
+    @field_validator("mail_domains")
+    @classmethod
+    def _domains(cls, v: list[str]) -> list[str]:
+        return [d.strip().lower().lstrip("@") for d in v if d.strip()]
+
+    def mail_policy(self) -> MailPolicy:
+        """What the core needs to know about mail: our own sender (mail from it is a loop)
+        and the domains inbound addresses may be in."""
+        own = {a.lower() for _, a in getaddresses([self.mail_from]) if a}
+        return MailPolicy(own_addresses=frozenset(own), inbound_domains=tuple(self.mail_domains))
+
+    @field_validator("redis_url", "secret_key_file", "smtp_listen", mode="before")
     @classmethod
     def _empty_is_none(cls, v: object) -> object:
         return None if v == "" else v

@@ -42,6 +42,11 @@ class Status(StrEnum):
     RESOLVED = "resolved"
 
 
+class Channel(StrEnum):
+    MESSENGER = "messenger"
+    EMAIL = "email"
+
+
 class MessageKind(StrEnum):
     CUSTOMER = "customer"
     AGENT = "agent"

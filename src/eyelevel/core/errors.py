@@ -61,6 +61,7 @@ class ErrorCode(StrEnum):
     CONVERSATION_TOPIC_TAKEN = "conversation_topic_taken"
     CONVERSATION_TOPIC_IN_USE = "conversation_topic_in_use"
     INVALID_TEAM = "invalid_team"
+    MAIL_ADDRESS_TAKEN = "mail_address_taken"
 
 
 class DomainError(Exception):

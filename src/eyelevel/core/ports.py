@@ -59,6 +59,7 @@ from eyelevel.core.ids import (
     TeamId,
     TokenId,
 )
+from eyelevel.core.rules.mail import NO_MAIL_POLICY, MailPolicy
 from eyelevel.core.rules.routing import (
     Conditions,
     ConversationTopic,
@@ -1020,6 +1021,76 @@ class RoutingRepo(Protocol):
     ) -> list[TeamId]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class EmailThread:
+    """An email conversation's addresses: the customer's (replies go there) and the company's
+    it came in on (replies come from it)."""
+
+    company_id: CompanyId
+    conversation_id: ConversationId
+    address: str
+    inbound_address: str
+
+
+@dataclass(frozen=True, slots=True)
+class MailRef:
+    """One mail's ``Message-ID`` (without ``<>``) in a conversation."""
+
+    ref: str
+    conversation_id: ConversationId
+    message_id: MessageId | None
+    direction: str  # in | out
+    sent_at: datetime | None
+
+
+class MailRepo(Protocol):
+    """Email as a channel (docs/email.md): inbound addresses, threads, Message-IDs, senders."""
+
+    async def address_owner(self, address: str) -> CompanyId | None: ...
+    async def addresses_of(self, company_id: CompanyId) -> list[str]:
+        """In the order they were added."""
+        ...
+
+    async def set_addresses(
+        self, company_id: CompanyId, addresses: Sequence[str], now: datetime
+    ) -> None:
+        """Replace the company's inbound addresses (already checked to be free)."""
+        ...
+
+    async def sender(self, address: str) -> CustomerId | None:
+        """The email-only customer ``address`` writes as."""
+        ...
+
+    async def add_sender(self, address: str, customer_id: CustomerId, now: datetime) -> None: ...
+    async def forget_sender(self, address: str) -> None: ...
+    async def find_thread(
+        self, company_id: CompanyId, refs: Sequence[str]
+    ) -> dict[str, ConversationId]:
+        """Which of ``refs`` are known in the company, and their conversations."""
+        ...
+
+    async def add_ref(
+        self,
+        company_id: CompanyId,
+        conversation_id: ConversationId,
+        *,
+        ref: str,
+        message_id: MessageId | None,
+        direction: str,
+        now: datetime,
+    ) -> None: ...
+    async def refs_of(self, company_id: CompanyId, conversation_id: ConversationId) -> list[str]:
+        """The conversation's Message-IDs, oldest first."""
+        ...
+
+    async def outbound_of(self, company_id: CompanyId, message_id: MessageId) -> MailRef | None: ...
+    async def mark_sent(self, company_id: CompanyId, ref: str, now: datetime) -> None: ...
+    async def thread(
+        self, company_id: CompanyId, conversation_id: ConversationId
+    ) -> EmailThread | None: ...
+    async def create_thread(self, thread: EmailThread, now: datetime) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Repositories write only through it; ``emit`` appends to the stream."""
 
@@ -1070,6 +1141,8 @@ class UnitOfWork(Protocol):
     def erasure(self) -> ErasureRepo: ...
     @property
     def routing(self) -> RoutingRepo: ...
+    @property
+    def mail(self) -> MailRepo: ...
 
     async def emit(self, event: NewEvent, now: datetime) -> Event:
         """Append an event in this transaction; it is published only after commit."""
@@ -1111,11 +1184,19 @@ class EventBus(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class MailAttachment:
+    name: str
+    content_type: str  # e.g. "image/jpeg"
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class OutgoingMail:
-    """One mail: a plain-text body, optionally an HTML alternative and extra headers.
+    """One mail: a plain-text body, optionally an HTML alternative, extra headers and files.
 
     ``headers`` are added as given (``Message-ID``, ``In-Reply-To``, ``List-Unsubscribe`` …);
-    ``From``, ``To`` and ``Subject`` are set by the mailer.
+    ``To`` and ``Subject`` are set by the mailer, ``From`` too: ``sender`` when given (a
+    company's reply: ``"Beispiel GmbH" <support@…>``), else the operator's ``MAIL_FROM``.
     """
 
     to: str
@@ -1123,6 +1204,8 @@ class OutgoingMail:
     text: str
     html: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
+    sender: str | None = None
+    attachments: tuple[MailAttachment, ...] = ()
 
 
 class Mailer(Protocol):
@@ -1221,3 +1304,4 @@ class Context:
     public_url: str
     otp: OneTimePasswords
     webhooks: WebhookTransport
+    mail: MailPolicy = NO_MAIL_POLICY

@@ -20,8 +20,11 @@ class ConsoleMailer:
 
     async def send(self, mail: OutgoingMail) -> None:
         self._stream.write(
-            f"\n----- mail to {mail.to} -----\nSubject: {mail.subject}\n\n{mail.text}\n"
-            "----- end of mail -----\n"
+            f"\n----- mail to {mail.to} -----\n"
+            + (f"From: {mail.sender}\n" if mail.sender else "")
+            + f"Subject: {mail.subject}\n\n{mail.text}\n"
+            + "".join(f"[attachment: {a.name}]\n" for a in mail.attachments)
+            + "----- end of mail -----\n"
         )
         self._stream.flush()
 
@@ -52,7 +55,7 @@ class SmtpMailer:
 
     async def send(self, mail: OutgoingMail) -> None:
         message = EmailMessage()
-        message["From"] = self._sender
+        message["From"] = mail.sender or self._sender
         message["To"] = mail.to
         message["Subject"] = mail.subject
         for name, value in mail.headers:
@@ -60,6 +63,11 @@ class SmtpMailer:
         message.set_content(mail.text)
         if mail.html is not None:
             message.add_alternative(mail.html, subtype="html")
+        for file in mail.attachments:
+            maintype, _, subtype = file.content_type.partition("/")
+            message.add_attachment(
+                file.data, maintype=maintype, subtype=subtype or "octet-stream", filename=file.name
+            )
         await aiosmtplib.send(
             message,
             hostname=self._host,

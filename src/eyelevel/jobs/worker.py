@@ -13,7 +13,14 @@ from typing import Any
 
 import structlog
 
-from eyelevel.core.actions import conversations, deliveries, exports, retention, webhooks
+from eyelevel.core.actions import (
+    conversations,
+    deliveries,
+    exports,
+    mail_outbound,
+    retention,
+    webhooks,
+)
 from eyelevel.core.ids import ConversationId
 from eyelevel.core.ports import Context, Job, Mailer, OutgoingMail, UnitOfWork
 from eyelevel.core.webhooks import WebhookDeliveryId
@@ -35,6 +42,13 @@ def handlers(mailer: Mailer, ctx: Context) -> dict[str, Handler]:
                 headers=tuple((str(k), str(v)) for k, v in payload.get("headers", [])),
             )
         )
+
+    async def send_email_reply(payload: dict[str, Any]) -> None:
+        reply = await mail_outbound.build_reply(ctx, payload)
+        if reply is None:  # sent before (a repeated job), or its conversation is gone
+            return
+        await mailer.send(reply.mail)
+        await mail_outbound.mark_sent(ctx, reply)
 
     async def wake_snoozed(payload: dict[str, Any]) -> None:
         await conversations.check_wake_snoozed(
@@ -66,6 +80,7 @@ def handlers(mailer: Mailer, ctx: Context) -> dict[str, Handler]:
 
     return {
         "send_mail": send_mail,
+        mail_outbound.SEND_REPLY: send_email_reply,
         retention.RUN: run_retention,
         exports.BUILD: build_export,
         exports.EXPIRE: expire_export,

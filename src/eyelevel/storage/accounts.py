@@ -94,6 +94,11 @@ class SqlAccounts(Repo):
                 t.sessions.c.kind == "customer", t.sessions.c.principal_id == source
             )
         )
+        await self._c.execute(
+            update(t.email_senders)
+            .where(t.email_senders.c.customer_id == source)
+            .values(customer_id=into)
+        )
         await self._c.execute(delete(t.customers).where(t.customers.c.id == source))
         return int(moved.rowcount)
 

@@ -110,6 +110,13 @@ class SqlRetention(Repo):
         await self._c.execute(
             delete(t.attachments).where(a.company_id == company_id, a.message_id.in_(messages))
         )
+        for mail_table in (t.email_message_ids, t.email_conversations):
+            await self._c.execute(
+                delete(mail_table).where(
+                    mail_table.c.company_id == company_id,
+                    mail_table.c.conversation_id.in_(ids),
+                )
+            )
         await self._c.execute(
             delete(t.messages).where(m.company_id == company_id, m.conversation_id.in_(ids))
         )

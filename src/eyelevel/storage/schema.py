@@ -718,3 +718,58 @@ routing_settings = Table(
     Column("topic_required", Boolean, nullable=False),
     Column("default_team_id", Id, ForeignKey("teams.id")),
 )
+
+# -- email as a channel (migration 0014, docs/email.md) ---------------------------------------
+
+# a company's inbound addresses (support@…); an address belongs to one company at most
+company_mail_addresses = Table(
+    "company_mail_addresses",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("company_id", Id, ForeignKey("companies.id"), nullable=False),
+    Column("address", String(254), nullable=False, unique=True),
+    Column("created_at", TS, nullable=False),
+    Index("ix_company_mail_addresses_company", "company_id", "id"),
+)
+
+# per email conversation: the customer's address replies go to, the company address it came to
+email_conversations = Table(
+    "email_conversations",
+    metadata,
+    Column("company_id", Id, ForeignKey("companies.id"), primary_key=True, autoincrement=False),
+    Column(
+        "conversation_id",
+        Id,
+        ForeignKey("conversations.id"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("address", String(254), nullable=False),
+    Column("inbound_address", String(254), nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+
+# every mail's Message-ID (without <>) in and out of a conversation: the threading key
+email_message_ids = Table(
+    "email_message_ids",
+    metadata,
+    Column("company_id", Id, ForeignKey("companies.id"), primary_key=True, autoincrement=False),
+    Column("ref", String(250), primary_key=True),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), nullable=False),
+    Column("message_id", Id, ForeignKey("messages.id")),  # NULL: a mail kept as no message
+    Column("direction", String(3), nullable=False),  # in | out
+    Column("created_at", TS, nullable=False),
+    Column("sent_at", TS),  # out: when the SMTP server accepted it
+    Index("ix_email_message_ids_conversation", "company_id", "conversation_id", "created_at"),
+    Index("ix_email_message_ids_message", "company_id", "message_id"),
+)
+
+# the email-only customer an address writes as, until an account verifies that address
+email_senders = Table(
+    "email_senders",
+    metadata,
+    Column("address", String(254), primary_key=True),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Index("ix_email_senders_customer", "customer_id"),
+)

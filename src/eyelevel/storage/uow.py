@@ -22,6 +22,7 @@ from eyelevel.storage.erasure import SqlErasure
 from eyelevel.storage.exports import SqlExports
 from eyelevel.storage.inbox import SqlInbox
 from eyelevel.storage.labels import SqlLabels
+from eyelevel.storage.mail import SqlMail
 from eyelevel.storage.retention import SqlRetention
 from eyelevel.storage.routing import SqlRouting
 from eyelevel.storage.search import SqlSearch
@@ -58,6 +59,7 @@ class SqlUnitOfWork:
         self.retention = SqlRetention(conn)
         self.erasure = SqlErasure(conn)
         self.routing = SqlRouting(conn)
+        self.mail = SqlMail(conn)
         self.emitted: list[Event] = []
         self._writable = writable
 

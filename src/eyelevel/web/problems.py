@@ -49,6 +49,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.INVALID_SECOND_FACTOR: 401,
     ErrorCode.LAST_ADMIN: 409,
     ErrorCode.LABEL_TAKEN: 409,
+    ErrorCode.MAIL_ADDRESS_TAKEN: 409,
     ErrorCode.INVALID_LABEL: 422,
     ErrorCode.TEAM_TAKEN: 409,
     ErrorCode.TEAM_IN_USE: 409,

@@ -11,6 +11,7 @@ from eyelevel.core import secrets
 from eyelevel.core.actions import second_factor
 from eyelevel.core.actions.access import access_company_txn
 from eyelevel.core.actions.audit import audit_txn
+from eyelevel.core.actions.mail_inbound import adopt_mail_history_txn
 from eyelevel.core.entities import Agent, Company, Customer, Role
 from eyelevel.core.errors import DomainError, ErrorCode
 from eyelevel.core.ids import AgentId, CustomerId
@@ -155,9 +156,13 @@ async def check_verify_email(ctx: Context, token: str) -> CustomerId:
         raise invalid
 
     async def txn(uow: UnitOfWork) -> CustomerId:
-        if await uow.accounts.get_customer(customer_id) is None:
+        customer = await uow.accounts.get_customer(customer_id)
+        if customer is None:
             raise invalid
         await uow.accounts.set_customer_verified(customer_id, ctx.clock.now())
+        if customer.email is not None:
+            # what this address wrote by mail before joins the account: one history
+            await adopt_mail_history_txn(uow, customer_id, customer.email)
         return customer_id
 
     return await ctx.db.write("verify_email", txn)

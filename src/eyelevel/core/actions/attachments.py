@@ -114,7 +114,7 @@ async def check_send_attachment(
         return repeat
     processed = await asyncio.to_thread(ctx.media.process, data, filename=filename)
     name = attachment_name(filename, EXTENSIONS[processed.content_type])
-    stored = await _store(ctx, company_id, processed, name)
+    stored = await store_file(ctx, company_id, processed, name)
 
     async def txn(uow: UnitOfWork) -> Sent:
         conversation = await access_conversation_txn(
@@ -136,14 +136,14 @@ async def check_send_attachment(
     try:
         sent = await ctx.db.write("send_attachment", txn)
     except BaseException:
-        await _remove(ctx, stored)
+        await remove_file(ctx, stored)
         raise
     if not sent.created:
-        await _remove(ctx, stored)
+        await remove_file(ctx, stored)
     return sent
 
 
-async def _store(
+async def store_file(
     ctx: Context, company_id: CompanyId, processed: ProcessedFile, name: str
 ) -> StoredFile:
     base = f"{company_id}/{secrets.token_hex(16)}"
@@ -164,7 +164,7 @@ async def _store(
     )
 
 
-async def _remove(ctx: Context, stored: StoredFile) -> None:
+async def remove_file(ctx: Context, stored: StoredFile) -> None:
     await ctx.files.delete(stored.storage_key)
     if stored.thumbnail_key is not None:
         await ctx.files.delete(stored.thumbnail_key)

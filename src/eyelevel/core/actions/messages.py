@@ -9,9 +9,11 @@ from datetime import datetime
 
 from eyelevel.core.actions.access import access_conversation_txn
 from eyelevel.core.actions.assignment import after_status_txn
+from eyelevel.core.actions.mail_outbound import queue_reply_txn
 from eyelevel.core.entities import (
     MAX_BODY_CHARS,
     MAX_CLIENT_ID_CHARS,
+    Channel,
     Conversation,
     Event,
     Message,
@@ -225,6 +227,8 @@ async def do_send_message_txn(
     if status != conversation.status:
         await uow.emit(status_changed(conversation, status, None), now)
         await after_status_txn(uow, conversation, status, now=now)
+    if conversation.channel == Channel.EMAIL:
+        await queue_reply_txn(uow, ctx, conversation, message)  # agents' answers go out by mail
     return Sent(message, created=True)
 
 

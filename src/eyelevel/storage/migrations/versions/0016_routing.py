@@ -8,13 +8,14 @@
   ``teams.last_assigned_agent_id`` (the round robin's position); the team row is the lock that
   serializes auto-assignment in a team.
 - ``team_members.max_open``: an agent's own capacity in that team (NULL: the team's).
-- ``conversations.topic_id``, ``channel``, ``language`` and ``routing_rule_id`` (the rule that
-  routed it; NULL: none matched or routed by hand). No foreign keys on the added columns
-  (SQLite cannot add them to an existing table); the actions keep them consistent.
+- ``conversations.topic_id``, ``language`` and ``routing_rule_id`` (the rule that routed it;
+  NULL: none matched or routed by hand); ``conversations.channel`` comes from 0014. No foreign
+  keys on the added columns (SQLite cannot add them to an existing table); the actions keep
+  them consistent.
 - ``ix_conversations_company_team_queue``: a team's queue, oldest first.
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0014
 Create Date: 2026-12-08 10:00:00
 """
 
@@ -24,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0012"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
@@ -97,10 +98,6 @@ def upgrade() -> None:
     op.add_column("teams", sa.Column("last_assigned_agent_id", _ID, nullable=True))
     op.add_column("team_members", sa.Column("max_open", sa.Integer(), nullable=True))
     op.add_column("conversations", sa.Column("topic_id", _ID, nullable=True))
-    op.add_column(
-        "conversations",
-        sa.Column("channel", sa.String(length=20), nullable=False, server_default="messenger"),
-    )
     op.add_column("conversations", sa.Column("language", sa.String(length=20), nullable=True))
     op.add_column("conversations", sa.Column("routing_rule_id", _ID, nullable=True))
     op.create_index(
@@ -115,7 +112,6 @@ def downgrade() -> None:
     with op.batch_alter_table("conversations") as batch:
         batch.drop_column("routing_rule_id")
         batch.drop_column("language")
-        batch.drop_column("channel")
         batch.drop_column("topic_id")
     with op.batch_alter_table("team_members") as batch:
         batch.drop_column("max_open")

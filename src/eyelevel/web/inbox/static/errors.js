@@ -14,6 +14,7 @@ const CODES = {
   not_found: () => t("This was not found. It may have been deleted."),
   conflict: () => t("That is not possible right now."),
   slug_taken: () => t("This address is already taken."),
+  mail_address_taken: () => t("Another company already receives mail at this address."),
   label_taken: () => t("There is already a label with this name."),
   team_taken: () => t("There is already a team with this name."),
   team_in_use: () => t("This team still has conversations. Assign them elsewhere first."),
@@ -44,6 +45,7 @@ const FIELDS = {
   body: () => t("Please check the text."),
   password: () => t("The password is wrong."),
   url: () => t("Enter a complete https:// address."),
+  addresses: () => t("Check the email addresses: this server does not accept one of them."),
 };
 
 export function messageFor(error) {

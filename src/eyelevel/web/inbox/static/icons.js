@@ -29,6 +29,7 @@ const PATHS = {
   panel: "M4 5h16v14H4zM15 5v14",
   canned: "M5 5h14v10H9l-4 4zM9 9h6M9 12h4",
   shield: "M12 3l8 3v6c0 5-3.5 8-8 9-4.5-1-8-4-8-9V6z",
+  mail: "M3 6h18v12H3zM3 7l9 6 9-6",
 };
 
 export function icon(name, extra = "") {

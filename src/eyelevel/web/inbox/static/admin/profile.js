@@ -1,10 +1,11 @@
 // The company profile: name, address (slug), description, phone, time zone, business hours
-// per weekday, holidays, the response-time promise and how long resolved conversations are kept.
+// per weekday, holidays, the response-time promise, how long resolved conversations are kept, and
+// the inbound email addresses (a form of their own: PUT /companies/{slug}/mail-addresses).
 import { get } from "../messenger/api.js";
 import { announce, h } from "../messenger/dom.js";
 import { t } from "../messenger/i18n.js";
 import { WEEK, weekdayNames } from "../messenger/time.js";
-import { patch } from "../api.js";
+import { patch, put } from "../api.js";
 import { messageFor } from "../errors.js";
 import { icon } from "../icons.js";
 import { errorLine, field, okLine, run, uid } from "../views/form.js";
@@ -160,13 +161,60 @@ function holidaysEditor(initial) {
   };
 }
 
+function mailForm(store, addresses) {
+  const list = field({
+    label: t("Inbound email addresses"),
+    tag: "textarea",
+    rows: 3,
+    value: addresses.join("\n"),
+    hint: t(
+      "One per line, e.g. support@your-company.example. Mail to these addresses becomes conversations here; answers go back by email.",
+    ),
+  });
+  const error = errorLine();
+  const ok = okLine();
+  const save = h("button", { type: "submit", class: "primary", text: t("Save addresses") });
+  const form = h(
+    "form",
+    { class: "panel stack form-wide", novalidate: true, "aria-labelledby": "profile-email" },
+    h("h2", { id: "profile-email", text: t("Email") }),
+    list.node,
+    error.node,
+    ok.node,
+    h("div", { class: "form-actions" }, save),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    ok.show("");
+    const wanted = list.control.value
+      .split(/[\s,;]+/)
+      .map((a) => a.trim())
+      .filter(Boolean);
+    run(
+      save,
+      error,
+      async () => {
+        const saved = await put(`/companies/${store.slug}/mail-addresses`, { addresses: wanted });
+        list.control.value = saved.addresses.join("\n");
+        ok.show(t("Saved."));
+        announce(t("Saved."));
+      },
+      messageFor,
+    );
+  });
+  return form;
+}
+
 export function profilePage(root, { store }) {
   root.append(h("h1", { tabindex: "-1", text: t("Company profile") }));
   const body = h("div", { class: "stack" }, h("p", { class: "muted", text: t("Loading…") }));
   root.append(body);
 
   async function load() {
-    const card = await get(`/companies/${store.slug}`);
+    const [card, mail] = await Promise.all([
+      get(`/companies/${store.slug}`),
+      get(`/companies/${store.slug}/mail-addresses`),
+    ]);
     const name = field({ label: t("Name"), value: card.name, maxlength: 100, required: true });
     const slug = field({
       label: t("Address (slug)"),
@@ -306,7 +354,7 @@ export function profilePage(root, { store }) {
         messageFor,
       );
     });
-    fill(body, form);
+    fill(body, form, mailForm(store, mail.addresses));
   }
   load().catch((error) =>
     fill(body, h("p", { class: "form-error", role: "alert", text: messageFor(error) })),

@@ -1,5 +1,6 @@
 // The open conversation: header with its actions, the whole history (older pages load when
 // scrolling up), typing, read state, the reply box, and the customer panel beside it.
+import { get } from "../messenger/api.js";
 import { h, placeChildren } from "../messenger/dom.js";
 import { t } from "../messenger/i18n.js";
 import { dayLabel, fullDate, sameDay } from "../messenger/time.js";
@@ -18,6 +19,8 @@ const RUN_GAP = 5 * 60000;
 export function conversationPane(store, { linkFor }) {
   let id = null;
   let conversation = null;
+  // an email conversation's addresses (GET /conversations/{id}/email), by conversation id
+  const mailOf = new Map();
   let hitSeq = null;
   const nodes = new Map();
 
@@ -222,6 +225,7 @@ export function conversationPane(store, { linkFor }) {
       bits.push(t("until {time}", { time: fullDate(conversation.snoozed_until) }));
     }
     bits.push(t("Owner: {name}", { name: store.ownerName(conversation.owner) }));
+    const mail = conversation.channel === "email" ? mailOf.get(conversation.id) : null;
     fill(
       subtitle,
       h("span", {
@@ -229,8 +233,27 @@ export function conversationPane(store, { linkFor }) {
         text: statusName(conversation.status),
       }),
       " ",
+      conversation.channel === "email"
+        ? h(
+            "span",
+            { class: "channel-chip", title: t("Answers go out by email") },
+            icon("mail"),
+            h("span", { text: mail ? mail.address : t("By email") }),
+          )
+        : null,
+      conversation.channel === "email" ? " " : null,
       bits.join(" · "),
     );
+    if (conversation.channel === "email" && !mailOf.has(conversation.id)) {
+      const shown = conversation.id;
+      mailOf.set(shown, null);
+      get(`/conversations/${shown}/email`)
+        .then((found) => {
+          mailOf.set(shown, found);
+          if (conversation?.id === shown) drawHeader();
+        })
+        .catch(() => mailOf.delete(shown));
+    }
     actions.set(conversation);
     reply.setConversation(conversation);
   }

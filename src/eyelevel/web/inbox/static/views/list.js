@@ -146,6 +146,16 @@ export function listPane(store, { linkFor }) {
     return `inbox|${r.view}|${p.get("status") || "open"}|${p.get("sort") || "waiting"}|${p.get("label") || ""}`;
   }
 
+  function emailChip() {
+    const label = t("By email");
+    return h(
+      "span",
+      { class: "channel-chip", title: label },
+      icon("mail"),
+      h("span", { text: label }),
+    );
+  }
+
   function itemNode(c, current) {
     const name = customerName(c);
     const last = c.last_message;
@@ -225,6 +235,7 @@ export function listPane(store, { linkFor }) {
         c.status !== "open"
           ? h("span", { class: `status-pill small status-${c.status}`, text: statusName(c.status) })
           : null,
+        c.channel === "email" ? emailChip() : null,
         labels,
         showOwner && owner ? h("span", { class: "conv-owner", text: owner }) : null,
         unread
