@@ -42,6 +42,7 @@ from eyelevel.web.api import (
     labels,
     privacy,
 )
+from eyelevel.web.api import callbacks as callbacks_api
 from eyelevel.web.api import inbox as inbox_api
 from eyelevel.web.api import search as search_api
 from eyelevel.web.api import webhooks as webhooks_api
@@ -227,6 +228,7 @@ def create_app(
         labels.router,
         canned.router,
         privacy.router,
+        callbacks_api.router,
         exports.router,
         company_admin.router,
         webhooks_api.router,

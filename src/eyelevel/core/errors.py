@@ -52,6 +52,11 @@ class ErrorCode(StrEnum):
     EXPORT_LIMIT = "export_limit"
     EXPORT_NOT_READY = "export_not_ready"
     EXPORT_EXPIRED = "export_expired"
+    CALLBACK_SLOT_FULL = "callback_slot_full"
+    CALLBACK_SLOT_INVALID = "callback_slot_invalid"
+    CALLBACK_STATE = "callback_state"
+    CALLBACK_ACTIVE = "callback_active"
+    PHONE_REQUIRED = "phone_required"
 
 
 class DomainError(Exception):

@@ -26,6 +26,10 @@ class EventType(StrEnum):
     TYPING = "typing"
     AGENT_PRESENCE = "agent.presence"  # ephemeral, company members only
     CUSTOMER_SHARED_FIELDS_CHANGED = "customer.shared_fields_changed"
+    CALLBACK_BOOKED = "callback.booked"
+    CALLBACK_CHANGED = "callback.changed"
+    CALLBACK_REMINDER = "callback.reminder"  # company members only
+    CALLBACK_ESCALATED = "callback.escalated"  # company members only
 
 
 def iso(value: datetime | None) -> str | None:

@@ -59,6 +59,11 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.EXPORT_LIMIT: 429,
     ErrorCode.EXPORT_NOT_READY: 409,
     ErrorCode.EXPORT_EXPIRED: 410,
+    ErrorCode.CALLBACK_SLOT_FULL: 409,
+    ErrorCode.CALLBACK_SLOT_INVALID: 422,
+    ErrorCode.CALLBACK_STATE: 409,
+    ErrorCode.CALLBACK_ACTIVE: 409,
+    ErrorCode.PHONE_REQUIRED: 422,
 }
 TITLES = {code: code.value.replace("_", " ").capitalize() for code in ErrorCode}
 _HTTP_CODES = {
