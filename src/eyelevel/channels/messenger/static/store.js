@@ -226,6 +226,10 @@ export class Store extends EventTarget {
       case "conversation.created":
         this.fetchConversation(data.id).catch(() => {});
         return;
+      case "callback.booked":
+      case "callback.changed":
+        this.emit("callback", data);
+        return;
       case "customer.shared_fields_changed":
         // changed on another device: an open privacy card reads itself again
         this.emit("privacy", data);

@@ -10,6 +10,7 @@ import { go } from "../router.js";
 import { becomeVisitor } from "../session.js";
 import { dayLabel, sameDay } from "../time.js";
 import { bar } from "./bar.js";
+import { callbackPanel } from "./callback.js";
 import { composer } from "./composer.js";
 import { companyIntro, keepPrompt, widgetActions } from "./widget.js";
 import { messageNode, signature } from "./message.js";
@@ -62,7 +63,9 @@ export function chatView(root, { store, route }) {
       if (id) store.live.typing(id);
     },
   });
-  const main = h("main", { class: "chat" }, scroller, jump, keep, writer.node);
+  // the callback card (or the button to ask for one) once the conversation exists
+  const callback = id ? callbackPanel(id, store) : null;
+  const main = h("main", { class: "chat" }, scroller, jump, callback?.node, keep, writer.node);
   root.append(header, main);
   store.viewing = id;
 
@@ -359,5 +362,6 @@ export function chatView(root, { store, route }) {
     watcher.disconnect();
     document.removeEventListener("visibilitychange", onVisible);
     offs.forEach((off) => off());
+    if (callback) callback.close();
   };
 }
