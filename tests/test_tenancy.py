@@ -96,6 +96,7 @@ class Target:
     label_id: int = GHOST  # the company's label (routes ``on="label"``, conversation labels)
     canned_id: int = GHOST  # a company-wide canned response of the company (``on="canned"``)
     webhook_id: int = GHOST  # the company's (disabled) webhook endpoint (``on="webhook"``)
+    callback_id: int = GHOST  # the callback booked in the conversation (conversation routes)
     session_id: str = "0" * 16  # the public id of the company admin's session
     home_conversation_id: int | None = None  # one the caller may use, for foreign ids in bodies
     home_team_id: int | None = None  # the caller's own team, with ``keep_slug``
@@ -115,6 +116,7 @@ class Target:
             label_id=GHOST,
             canned_id=GHOST,
             webhook_id=GHOST,
+            callback_id=GHOST,
             session_id="0" * 16,
         )
 
@@ -210,6 +212,7 @@ class World:
     actors: dict[str, Actor]
     emails: dict[int, str]  # customer id → email
     attachments: dict[int, tuple[str, bool]]  # attachment id → (conversation key, on a note)
+    callbacks: dict[str, int]  # conversation key → the callback booked in it
     exercised: set[tuple[str, str]] = field(default_factory=set)  # matrix rows called
 
     def _target(self, label: str, company: str, conv: str) -> Target:
@@ -227,6 +230,7 @@ class World:
             label_id=party.label_id,
             canned_id=party.canned_id,
             webhook_id=party.webhook_id,
+            callback_id=self.callbacks.get(conv, GHOST),
             session_id=_session_id(party.admin),
         )
 
@@ -862,6 +866,76 @@ MATRIX: dict[tuple[str, str], Entry] = {
                 if t.keep_slug and t.home_team_id
                 else []
             ),
+        ],
+    ),
+    # -- callbacks ------------------------------------------------------------------------
+    ("GET", f"{API}/conversations/{{conversation_id}}/callbacks/slots"): OnObject(
+        "conversation", lambda t: [Req("GET", _conv(t, "/callbacks/slots"))]
+    ),
+    ("GET", f"{API}/conversations/{{conversation_id}}/callbacks"): OnObject(
+        "conversation", lambda t: [Req("GET", _conv(t, "/callbacks"))]
+    ),
+    ("POST", f"{API}/conversations/{{conversation_id}}/callbacks"): OnObject(
+        "conversation",
+        lambda t: [
+            Req(
+                "POST",
+                _conv(t, "/callbacks"),
+                {"start": "2030-01-07T09:00:00Z", "phone": "+49 30 999999"},
+                who=CUSTOMERS,
+            ),
+            Req(
+                "POST",
+                _conv(t, "/callbacks"),
+                {"start": "2030-01-07T09:00:00Z", "customer_id": t.customer_id},
+                expect=INVALID,
+                note=_extra("customer_id"),
+            ),
+        ],
+    ),
+    ("GET", f"{API}/callbacks/{{callback_id}}"): OnObject(
+        "conversation", lambda t: [Req("GET", f"{API}/callbacks/{t.callback_id}")]
+    ),
+    ("POST", f"{API}/callbacks/{{callback_id}}/reschedule"): OnObject(
+        "conversation",
+        lambda t: [
+            Req(
+                "POST",
+                f"{API}/callbacks/{t.callback_id}/reschedule",
+                {"start": "2030-01-07T09:00:00Z"},
+            )
+        ],
+    ),
+    ("POST", f"{API}/callbacks/{{callback_id}}/cancel"): OnObject(
+        "conversation", lambda t: [Req("POST", f"{API}/callbacks/{t.callback_id}/cancel")]
+    ),
+    ("POST", f"{API}/callbacks/{{callback_id}}/start"): OnObject(
+        "conversation", lambda t: [Req("POST", f"{API}/callbacks/{t.callback_id}/start")]
+    ),
+    ("POST", f"{API}/callbacks/{{callback_id}}/outcome"): OnObject(
+        "conversation",
+        lambda t: [
+            Req(
+                "POST",
+                f"{API}/callbacks/{t.callback_id}/outcome",
+                {"reached": True, "summary": "Intrusion"},
+            )
+        ],
+    ),
+    ("GET", f"{API}/companies/{{slug}}/callbacks"): OnObject(
+        "company", lambda t: [Req("GET", _company(t, "/callbacks"))]
+    ),
+    ("GET", f"{API}/companies/{{slug}}/callback-settings"): OnObject(
+        "company", lambda t: [Req("GET", _company(t, "/callback-settings"))]
+    ),
+    ("PUT", f"{API}/companies/{{slug}}/callback-settings"): OnObject(
+        "company",
+        lambda t: [
+            Req(
+                "PUT",
+                _company(t, "/callback-settings"),
+                {"slot_minutes": 60, "days_ahead": 1, "lead_minutes": 0, "all_agents": True},
+            )
         ],
     ),
     ("GET", f"{API}/companies/{{slug}}/labels"): OnObject(
@@ -1617,6 +1691,22 @@ async def build_world(server: Server) -> World:
         await _ok(await p.admin.http.put(f"{company_path}/mail-addresses", json=inbound))
         mine = {"shortcut": "ich", "body": f"Anna {k}", "personal": True}
         await _ok(await p.agent.post(canned, mine), 201)
+    # a callback booked in each company's conversation (open around the clock, no lead time)
+    callbacks: dict[str, int] = {}
+    for k, p in parties.items():
+        company_path = f"{API}/companies/{p.company.slug}"
+        always = {
+            d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        }
+        await _ok(await p.admin.http.patch(company_path, json={"business_hours": always}))
+        offer = {"slot_minutes": 30, "days_ahead": 2, "lead_minutes": 0, "all_agents": True}
+        await _ok(await p.admin.http.put(f"{company_path}/callback-settings", json=offer))
+        cid = convs[k]
+        slots = await _ok(await p.customer.get(_conv_path(cid, "/callbacks/slots")))
+        start = slots["items"][-1]["start"]  # the last: no reminder while the sweep runs
+        booking = {"start": start, "phone": "+49 30 1234567", "note": "Rückruf"}
+        booked = await _ok(await p.customer.post(_conv_path(cid, "/callbacks"), booking), 201)
+        callbacks[k] = booked["id"]
     # customer B also writes to company A: the same company's customers must stay apart
     started = await customers["b"].start_conversation("acme", "Zweite Frage, an A")
     convs["ba"] = started["conversation"]["id"]
@@ -1660,7 +1750,7 @@ async def build_world(server: Server) -> World:
     )
     assert set(actors) == set(ROLES)
     emails_by_id = {customers[k].id: emails[k] for k in companies}
-    return World(server, parties, convs, conv_company, actors, emails_by_id, attachments)
+    return World(server, parties, convs, conv_company, actors, emails_by_id, attachments, callbacks)
 
 
 def _conv_path(cid: int, rest: str = "") -> str:

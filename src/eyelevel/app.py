@@ -47,6 +47,7 @@ from eyelevel.web.api import (
     privacy,
     routing,
 )
+from eyelevel.web.api import callbacks as callbacks_api
 from eyelevel.web.api import inbox as inbox_api
 from eyelevel.web.api import search as search_api
 from eyelevel.web.api import webhooks as webhooks_api
@@ -253,6 +254,7 @@ def create_app(
         routing.router,
         canned.router,
         privacy.router,
+        callbacks_api.router,
         exports.router,
         erasure.router,
         company_admin.router,

@@ -62,6 +62,11 @@ class ErrorCode(StrEnum):
     CONVERSATION_TOPIC_IN_USE = "conversation_topic_in_use"
     INVALID_TEAM = "invalid_team"
     MAIL_ADDRESS_TAKEN = "mail_address_taken"
+    CALLBACK_SLOT_FULL = "callback_slot_full"
+    CALLBACK_SLOT_INVALID = "callback_slot_invalid"
+    CALLBACK_STATE = "callback_state"
+    CALLBACK_ACTIVE = "callback_active"
+    PHONE_REQUIRED = "phone_required"
 
 
 class DomainError(Exception):

@@ -29,6 +29,10 @@ class EventType(StrEnum):
     COMPLAINT_CHANGED = "complaint.changed"
     COMPLAINT_APPROVAL_REQUESTED = "complaint.approval_requested"
     CUSTOMER_ERASED = "customer.erased"
+    CALLBACK_BOOKED = "callback.booked"
+    CALLBACK_CHANGED = "callback.changed"
+    CALLBACK_REMINDER = "callback.reminder"  # company members only
+    CALLBACK_ESCALATED = "callback.escalated"  # company members only
 
 
 def iso(value: datetime | None) -> str | None:

@@ -14,6 +14,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
+from eyelevel.core.callbacks import (
+    Callback,
+    CallbackId,
+    CallbackSettings,
+    CallbackState,
+)
 from eyelevel.core.complaints import (
     CaseId,
     CaseState,
@@ -1091,6 +1097,63 @@ class MailRepo(Protocol):
     async def create_thread(self, thread: EmailThread, now: datetime) -> None: ...
 
 
+class CallbackRepo(Protocol):
+    """Callbacks and each company's callback settings (docs/callbacks.md)."""
+
+    async def settings(self, company_id: CompanyId) -> CallbackSettings:
+        """The company's settings (the defaults until an admin saved some)."""
+        ...
+
+    async def save_settings(self, settings: CallbackSettings, now: datetime) -> None: ...
+    async def lock_company(self, company_id: CompanyId) -> None:
+        """Serialize bookings of one company until the transaction ends (PostgreSQL; SQLite
+        has one writer anyway), so two customers never book beyond a slot's capacity."""
+        ...
+
+    async def capable_agents(self, settings: CallbackSettings) -> list[AgentId]:
+        """Active members (active accounts) who take callbacks, ascending."""
+        ...
+
+    async def booked_per_slot(
+        self, company_id: CompanyId, since: datetime, until: datetime
+    ) -> dict[datetime, int]:
+        """Active callbacks (booked, calling) per slot start in ``[since, until)``."""
+        ...
+
+    async def busy_agents(self, company_id: CompanyId, slot_start: datetime) -> set[AgentId]:
+        """Owners of active callbacks in the slot starting at ``slot_start``."""
+        ...
+
+    async def open_load(self, company_id: CompanyId, since: datetime) -> dict[AgentId, int]:
+        """Active callbacks per owner with a slot ending after ``since``."""
+        ...
+
+    async def create(self, values: dict[str, Any]) -> Callback: ...
+    async def get(self, callback_id: CallbackId) -> Callback | None: ...
+    async def get_for_update(self, callback_id: CallbackId) -> Callback | None: ...
+    async def update(self, callback_id: CallbackId, values: dict[str, Any]) -> Callback: ...
+    async def of_conversation(self, conversation: Conversation) -> list[Callback]:
+        """Newest slot first."""
+        ...
+
+    async def active_of_conversation(self, conversation: Conversation) -> Callback | None:
+        """The conversation's booked or calling callback, if any."""
+        ...
+
+    async def of_company(
+        self,
+        company_id: CompanyId,
+        *,
+        since: datetime,
+        until: datetime,
+        owner_agent_id: AgentId | None,
+        states: frozenset[CallbackState] | None,
+        limit: int,
+    ) -> list[Callback]:
+        """Slots starting in ``[since, until)``, earliest first."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Repositories write only through it; ``emit`` appends to the stream."""
 
@@ -1143,6 +1206,8 @@ class UnitOfWork(Protocol):
     def routing(self) -> RoutingRepo: ...
     @property
     def mail(self) -> MailRepo: ...
+    @property
+    def callbacks(self) -> CallbackRepo: ...
 
     async def emit(self, event: NewEvent, now: datetime) -> Event:
         """Append an event in this transaction; it is published only after commit."""

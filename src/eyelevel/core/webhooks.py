@@ -37,6 +37,8 @@ EVENT_TYPES = (
     EventType.MESSAGE_CREATED.value,
     EventType.CUSTOMER_SHARED_FIELDS_CHANGED.value,
     EventType.CUSTOMER_ERASED.value,
+    EventType.CALLBACK_BOOKED.value,
+    EventType.CALLBACK_CHANGED.value,
 )
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix, not a secret
 SECRET_BYTES = 32  # within the spec's 24 to 64
@@ -229,6 +231,26 @@ def webhook_data(event: Event, customer: SharedCustomer | None) -> dict[str, Any
                         }
                         for a in d["attachments"]
                     ],
+                },
+                "customer": _customer(customer),
+            }
+        case EventType.CALLBACK_BOOKED | EventType.CALLBACK_CHANGED:
+            # the phone only as the customer shares it (a booking grants it), via ``customer``
+            return {
+                "callback": {
+                    k: d[k]
+                    for k in (
+                        "id",
+                        "conversation_id",
+                        "state",
+                        "previous",
+                        "slot_start",
+                        "slot_end",
+                        "outcome",
+                        "duration_seconds",
+                        "rescheduled_from",
+                        "replaced_by",
+                    )
                 },
                 "customer": _customer(customer),
             }

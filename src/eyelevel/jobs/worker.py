@@ -14,6 +14,7 @@ from typing import Any
 import structlog
 
 from eyelevel.core.actions import (
+    callbacks,
     conversations,
     deliveries,
     exports,
@@ -21,6 +22,7 @@ from eyelevel.core.actions import (
     retention,
     webhooks,
 )
+from eyelevel.core.callbacks import CallbackId
 from eyelevel.core.ids import ConversationId
 from eyelevel.core.ports import Context, Job, Mailer, OutgoingMail, UnitOfWork
 from eyelevel.core.webhooks import WebhookDeliveryId
@@ -78,9 +80,17 @@ def handlers(mailer: Mailer, ctx: Context) -> dict[str, Handler]:
             more=result.more,
         )
 
+    async def remind_callback(payload: dict[str, Any]) -> None:
+        await callbacks.check_remind(ctx, CallbackId(int(payload["callback_id"])))
+
+    async def check_missed_callback(payload: dict[str, Any]) -> None:
+        await callbacks.check_missed(ctx, CallbackId(int(payload["callback_id"])))
+
     return {
         "send_mail": send_mail,
         mail_outbound.SEND_REPLY: send_email_reply,
+        callbacks.REMIND: remind_callback,
+        callbacks.CHECK_MISSED: check_missed_callback,
         retention.RUN: run_retention,
         exports.BUILD: build_export,
         exports.EXPIRE: expire_export,

@@ -73,6 +73,9 @@ class SqlAccounts(Repo):
             .where(t.messages.c.author_customer_id == source)
             .values(author_customer_id=into)
         )
+        await self._c.execute(
+            update(t.callbacks).where(t.callbacks.c.customer_id == source).values(customer_id=into)
+        )
         # the stream stays true: its payloads name the account the conversation belongs to now
         e = t.events.c
         created = await self._all(

@@ -146,6 +146,10 @@ class SqlRetention(Repo):
             )
         )
 
+        cb = t.callbacks.c
+        await self._c.execute(
+            delete(t.callbacks).where(cb.company_id == company_id, cb.conversation_id.in_(ids))
+        )
         j = t.jobs.c
         await self._c.execute(
             delete(t.jobs).where(j.payload["conversation_id"].as_integer().in_(ids))

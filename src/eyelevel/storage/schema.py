@@ -25,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.expression import false
@@ -772,4 +773,62 @@ email_senders = Table(
     Column("customer_id", Id, ForeignKey("customers.id"), nullable=False),
     Column("created_at", TS, nullable=False),
     Index("ix_email_senders_customer", "customer_id"),
+)
+
+# -- callbacks (migration 0017) -----------------------------------------------------------------
+
+# a company's callback offer (docs/callbacks.md); no row: the defaults
+callback_settings = Table(
+    "callback_settings",
+    metadata,
+    Column("company_id", Id, ForeignKey("companies.id"), primary_key=True, autoincrement=False),
+    Column("slot_minutes", Integer, nullable=False),
+    Column("days_ahead", Integer, nullable=False),
+    Column("lead_minutes", Integer, nullable=False),
+    Column("all_agents", Boolean, nullable=False),  # every active member takes callbacks
+    Column("updated_at", TS, nullable=False),
+)
+
+# the agents who take callbacks, when not all do
+callback_agents = Table(
+    "callback_agents",
+    metadata,
+    Column("company_id", Id, ForeignKey("companies.id"), primary_key=True, autoincrement=False),
+    Column("agent_id", Id, ForeignKey("agents.id"), primary_key=True, autoincrement=False),
+)
+
+# one row per booked callback; a reschedule ends a row (rescheduled) and books a new one
+callbacks = Table(
+    "callbacks",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("company_id", Id, ForeignKey("companies.id"), nullable=False),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), nullable=False),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False),
+    Column("owner_agent_id", Id, ForeignKey("agents.id"), nullable=False),
+    Column("slot_start", TS, nullable=False),
+    Column("slot_end", TS, nullable=False),
+    # booked | calling | done | missed | rescheduled | cancelled
+    Column("state", String(12), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("outcome", String(12)),  # reached | not_reached
+    Column("duration_seconds", Integer),
+    Column("summary", Text),
+    Column("rescheduled_from", BigInteger),
+    Column("replaced_by", BigInteger),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Index("ix_callbacks_company_slot", "company_id", "slot_start"),
+    Index("ix_callbacks_company_conversation", "company_id", "conversation_id"),
+    # an agent holds at most one active callback per slot: no overbooking even if two
+    # bookings raced past the company lock
+    Index(
+        "uq_callbacks_owner_slot",
+        "company_id",
+        "owner_agent_id",
+        "slot_start",
+        unique=True,
+        sqlite_where=text("state IN ('booked', 'calling')"),
+        postgresql_where=text("state IN ('booked', 'calling')"),
+    ),
 )

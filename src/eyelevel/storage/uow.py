@@ -14,6 +14,7 @@ from eyelevel.storage.accounts import SqlAccounts, SqlSessions, SqlTokens
 from eyelevel.storage.agent_security import SqlAgentSecurity
 from eyelevel.storage.attachments import SqlAttachments
 from eyelevel.storage.audit import SqlAudit
+from eyelevel.storage.callbacks import SqlCallbacks
 from eyelevel.storage.canned import SqlCanned
 from eyelevel.storage.companies import SqlCompanies
 from eyelevel.storage.complaints import SqlComplaints
@@ -60,6 +61,7 @@ class SqlUnitOfWork:
         self.erasure = SqlErasure(conn)
         self.routing = SqlRouting(conn)
         self.mail = SqlMail(conn)
+        self.callbacks = SqlCallbacks(conn)
         self.emitted: list[Event] = []
         self._writable = writable
 

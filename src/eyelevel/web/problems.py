@@ -69,6 +69,11 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.CONVERSATION_TOPIC_TAKEN: 409,
     ErrorCode.CONVERSATION_TOPIC_IN_USE: 409,
     ErrorCode.INVALID_TEAM: 422,
+    ErrorCode.CALLBACK_SLOT_FULL: 409,
+    ErrorCode.CALLBACK_SLOT_INVALID: 422,
+    ErrorCode.CALLBACK_STATE: 409,
+    ErrorCode.CALLBACK_ACTIVE: 409,
+    ErrorCode.PHONE_REQUIRED: 422,
 }
 TITLES = {code: code.value.replace("_", " ").capitalize() for code in ErrorCode}
 _HTTP_CODES = {

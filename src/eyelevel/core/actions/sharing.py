@@ -17,7 +17,7 @@ from eyelevel.core.actions.accounts import MAX_NAME
 from eyelevel.core.entities import Company, ConsentEntry, CustomerProfile
 from eyelevel.core.errors import DomainError, ErrorCode, not_found
 from eyelevel.core.events import shared_fields_changed
-from eyelevel.core.ids import CompanyId
+from eyelevel.core.ids import CompanyId, CustomerId
 from eyelevel.core.ports import Context, UnitOfWork
 from eyelevel.core.principals import CustomerPrincipal, Principal
 from eyelevel.core.rules.sharing import FIELDS, SharedCustomer, shared_view
@@ -137,31 +137,60 @@ async def check_set_sharing(
 
     async def txn(uow: UnitOfWork) -> PrivacyCard:
         company = await _company_txn(uow, slug)
-        cid = customer.customer_id
-        before = await uow.sharing.grants(cid, company.id)
-        changed: list[str] = []
-        for field in FIELDS:
-            if field not in fields or fields[field] == (field in before):
-                continue
-            if fields[field]:
-                await uow.sharing.grant(cid, company.id, field, now)
-            else:
-                await uow.sharing.revoke(cid, company.id, field)
-            action = "grant" if fields[field] else "revoke"
-            await uow.sharing.append_consent(
-                ConsentEntry(0, cid, company.id, action, field, screen, text_version, now)
-            )
-            changed.append(field)
-        if set_number and number != await uow.sharing.number(cid, company.id):
-            await uow.sharing.set_number(cid, company.id, number)
-            if "customer_number" in before and "customer_number" not in changed:
-                changed.append("customer_number")
-        card = await _card_txn(uow, customer, company)
-        if changed:
-            await uow.emit(shared_fields_changed(company.id, cid, card.view.shared, changed), now)
-        return card
+        await do_set_sharing_txn(
+            uow,
+            customer.customer_id,
+            company,
+            fields,
+            screen=screen,
+            text_version=text_version,
+            now=now,
+            set_number=set_number,
+            number=number,
+        )
+        return await _card_txn(uow, customer, company)
 
     return await ctx.db.write("set_sharing", txn)
+
+
+async def do_set_sharing_txn(
+    uow: UnitOfWork,
+    cid: CustomerId,
+    company: Company,
+    fields: Mapping[str, bool],
+    *,
+    screen: str,
+    text_version: str,
+    now: datetime,
+    set_number: bool = False,
+    number: str | None = None,
+) -> list[str]:
+    """Apply already checked grants and revocations (each real change into the consent ledger
+    with ``screen`` and ``text_version``) and tell the company; returns the changed fields.
+    Also used by a callback's booking, which grants the phone with screen ``callback``."""
+    before = await uow.sharing.grants(cid, company.id)
+    changed: list[str] = []
+    for field in FIELDS:
+        if field not in fields or fields[field] == (field in before):
+            continue
+        if fields[field]:
+            await uow.sharing.grant(cid, company.id, field, now)
+        else:
+            await uow.sharing.revoke(cid, company.id, field)
+        action = "grant" if fields[field] else "revoke"
+        await uow.sharing.append_consent(
+            ConsentEntry(0, cid, company.id, action, field, screen, text_version, now)
+        )
+        changed.append(field)
+    if set_number and number != await uow.sharing.number(cid, company.id):
+        await uow.sharing.set_number(cid, company.id, number)
+        if "customer_number" in before and "customer_number" not in changed:
+            changed.append("customer_number")
+    if changed:
+        shared = await uow.sharing.grants(cid, company.id)
+        ordered = [f for f in FIELDS if f in shared]
+        await uow.emit(shared_fields_changed(company.id, cid, ordered, changed), now)
+    return changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,24 +233,31 @@ async def check_update_profile(
     now = ctx.clock.now()
 
     async def txn(uow: UnitOfWork) -> MyProfile:
-        cid = customer.customer_id
-        before = await _my_profile_txn(uow, customer)
-        changed = [
-            f
-            for f in ("first_name", "last_name", "phone", "address")
-            if getattr(before.profile, f) != getattr(profile, f)
-        ]
-        if not changed:
-            return before
-        await uow.sharing.save_profile(profile, now)
-        for company_id in await uow.sharing.companies_granted(cid, changed):
-            shared = await uow.sharing.grants(cid, company_id)
-            seen = [f for f in changed if f in shared]
-            ordered = [f for f in FIELDS if f in shared]
-            await uow.emit(shared_fields_changed(company_id, cid, ordered, seen), now)
-        return MyProfile(profile, before.display_name, before.email)
+        return await do_update_profile_txn(uow, customer, profile, now)
 
     return await ctx.db.write("update_profile", txn)
+
+
+async def do_update_profile_txn(
+    uow: UnitOfWork, customer: CustomerPrincipal, profile: CustomerProfile, now: datetime
+) -> MyProfile:
+    """Save a checked profile; every company that sees a changed field is told (names only)."""
+    cid = customer.customer_id
+    before = await _my_profile_txn(uow, customer)
+    changed = [
+        f
+        for f in ("first_name", "last_name", "phone", "address")
+        if getattr(before.profile, f) != getattr(profile, f)
+    ]
+    if not changed:
+        return before
+    await uow.sharing.save_profile(profile, now)
+    for company_id in await uow.sharing.companies_granted(cid, changed):
+        shared = await uow.sharing.grants(cid, company_id)
+        seen = [f for f in changed if f in shared]
+        ordered = [f for f in FIELDS if f in shared]
+        await uow.emit(shared_fields_changed(company_id, cid, ordered, seen), now)
+    return MyProfile(profile, before.display_name, before.email)
 
 
 async def consent_ledger(

@@ -7,6 +7,7 @@ const FIELDS = {
   password: () => t("The password needs at least 10 characters."),
   display_name: () => t("Please enter your name."),
   body: () => t("Please check your message."),
+  phone: () => t("Please enter a valid phone number."),
 };
 
 const CODES = {
@@ -24,6 +25,11 @@ const CODES = {
   not_found: () => t("This was not found."),
   conflict: () => t("That is not possible right now."),
   csrf_failed: () => t("Please reload the page and try again."),
+  callback_slot_full: () => t("This time was just taken. Please choose another one."),
+  callback_slot_invalid: () => t("This time is no longer available. Please choose another one."),
+  callback_active: () => t("A callback is already booked in this conversation."),
+  callback_state: () => t("This callback cannot be changed any more."),
+  phone_required: () => t("Please enter your phone number."),
 };
 
 export function messageFor(error) {

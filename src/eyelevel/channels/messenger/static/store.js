@@ -230,6 +230,10 @@ export class Store extends EventTarget {
         // the company opened or decided a complaint case: an open chat reads it again
         this.emit("complaint", data);
         return;
+      case "callback.booked":
+      case "callback.changed":
+        this.emit("callback", data);
+        return;
       case "customer.shared_fields_changed":
         // changed on another device: an open privacy card reads itself again
         this.emit("privacy", data);

@@ -8,7 +8,7 @@
 - ``complaint_steps``: the append-only trail of every step (who, what, which rule).
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-11-25 19:00:00
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 import eyelevel.storage.schema
 
 revision = "0018"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

@@ -30,6 +30,7 @@ const PATHS = {
   canned: "M5 5h14v10H9l-4 4zM9 9h6M9 12h4",
   shield: "M12 3l8 3v6c0 5-3.5 8-8 9-4.5-1-8-4-8-9V6z",
   mail: "M3 6h18v12H3zM3 7l9 6 9-6",
+  phone: "M6.5 3h3l1.5 4.5-2 1.5a11 11 0 005.5 5.5l1.5-2 4.5 1.5v3a2 2 0 01-2 2A16 16 0 014.5 5a2 2 0 012-2z",
 };
 
 export function icon(name, extra = "") {

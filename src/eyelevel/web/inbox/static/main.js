@@ -6,6 +6,7 @@ import { go, parse } from "./router.js";
 import { Store } from "./store.js";
 import { accountPage } from "./views/account.js";
 import { adminPage } from "./views/admin.js";
+import { callbacksPage } from "./views/callbacks.js";
 import { cannedPage } from "./views/canned.js";
 import { inboxScreen } from "./views/inbox.js";
 import { installShortcuts } from "./views/shortcuts.js";
@@ -41,6 +42,7 @@ const SCREENS = {
   search: () => inboxScreen(store),
   account: () => page(accountPage),
   canned: () => page(cannedPage),
+  callbacks: () => page(callbacksPage),
   admin: () => page(adminPage),
 };
 

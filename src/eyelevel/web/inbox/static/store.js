@@ -409,6 +409,18 @@ export class Store extends EventTarget {
         this.emit("conversation", { id: data.conversation_id, conversation });
         break;
       }
+      case "callback.booked":
+      case "callback.changed":
+        this.emit("callback", data);
+        break;
+      case "callback.reminder":
+        if (data.owner_agent_id === this.me?.id) this.emit("callback-alert", { kind: "reminder", data });
+        break;
+      case "callback.escalated":
+        if (data.owner_agent_id === this.me?.id || this.isLead()) {
+          this.emit("callback-alert", { kind: "escalated", data });
+        }
+        break;
       case "customer.shared_fields_changed":
         // the customer changed what we may see: read their conversations again (the event
         // names fields, never values)

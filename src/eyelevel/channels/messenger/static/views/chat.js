@@ -11,6 +11,7 @@ import { becomeVisitor } from "../session.js";
 import { dayLabel, sameDay } from "../time.js";
 import { bar } from "./bar.js";
 import { caseCard } from "./complaint.js";
+import { callbackPanel } from "./callback.js";
 import { composer } from "./composer.js";
 import { companyIntro, keepPrompt, widgetActions } from "./widget.js";
 import { messageNode, signature } from "./message.js";
@@ -64,12 +65,15 @@ export function chatView(root, { store, route }) {
       if (id) store.live.typing(id);
     },
   });
+  // the callback card (or the button to ask for one) once the conversation exists
+  const callback = id ? callbackPanel(id, store) : null;
   const main = h(
     "main",
     { class: "chat" },
     complaint?.node,
     scroller,
     jump,
+    callback?.node,
     keep,
     writer.node,
   );
@@ -370,5 +374,6 @@ export function chatView(root, { store, route }) {
     document.removeEventListener("visibilitychange", onVisible);
     offs.forEach((off) => off());
     complaint?.destroy();
+    if (callback) callback.close();
   };
 }

@@ -8,6 +8,7 @@ import { messageFor } from "../errors.js";
 import { customerName, statusName } from "../format.js";
 import { icon } from "../icons.js";
 import { conversationActions } from "./actions.js";
+import { callbackStrip } from "./callbacks.js";
 import { customerPanel } from "./customer.js";
 import { messageNode, signature } from "./message.js";
 import { replyBox } from "./reply.js";
@@ -95,6 +96,7 @@ export function conversationPane(store, { linkFor }) {
   const typing = h("p", { class: "typing", "aria-live": "polite" });
   const reply = replyBox(store);
   const customer = customerPanel(store, { linkFor });
+  const callbacks = callbackStrip(store);
   panelToggle.addEventListener("click", () => {
     const open = panelToggle.getAttribute("aria-expanded") !== "true";
     panelToggle.setAttribute("aria-expanded", String(open));
@@ -112,6 +114,7 @@ export function conversationPane(store, { linkFor }) {
     "section",
     { class: "conv-body", "aria-labelledby": "conversation-title" },
     header,
+    callbacks.node,
     scroller,
     jump,
     typing,
@@ -338,6 +341,7 @@ export function conversationPane(store, { linkFor }) {
     const same = nextId === id;
     id = nextId;
     hitSeq = seq;
+    if (!same) callbacks.show(id);
     store.viewing = id;
     node.classList.toggle("is-empty", !id);
     if (!id) {
@@ -394,6 +398,7 @@ export function conversationPane(store, { linkFor }) {
       document.removeEventListener("visibilitychange", onVisible);
       offs.forEach((off) => off());
       customer.destroy();
+      callbacks.destroy();
       store.viewing = null;
     },
   };

@@ -107,6 +107,11 @@ export function sidebar(store) {
         {},
         link("#/canned", "canned", t("Canned responses"), null, route.section === "canned"),
       ),
+      h(
+        "li",
+        {},
+        link("#/callbacks", "phone", t("Callbacks"), null, route.section === "callbacks"),
+      ),
     ];
     const admin = store.isAdmin()
       ? ADMIN_PAGES.map(([key, text]) =>

@@ -3,6 +3,7 @@
 // and links to the conversation.
 import { h } from "../messenger/dom.js";
 import { t } from "../messenger/i18n.js";
+import { timeOfDay } from "../messenger/time.js";
 import { icon } from "../icons.js";
 import { customerName } from "../format.js";
 import { euros, remedyName } from "./complaint.js";
@@ -74,6 +75,37 @@ export function toasts(store) {
       text,
       `#/inbox/all/${data.conversation_id}`,
     );
+  });
+  store.on("callback-alert", ({ kind, data }) => {
+    const title = kind === "reminder" ? t("Callback in 10 minutes") : t("Callback missed");
+    const text = `${timeOfDay(data.slot_start)}`;
+    const close = h(
+      "button",
+      { type: "button", class: "icon-btn", "aria-label": t("Dismiss") },
+      icon("close"),
+    );
+    const toast = h(
+      "div",
+      { class: "toast", role: "group", "aria-label": title, "data-kind": `callback-${kind}` },
+      icon("phone"),
+      h(
+        "div",
+        { class: "toast-body" },
+        h("p", { class: "toast-title", text: title }),
+        h("p", { class: "toast-text", text }),
+        h("a", {
+          href: `#/inbox/all/${data.conversation_id}`,
+          class: "toast-link",
+          text: t("Open the conversation"),
+        }),
+      ),
+      close,
+    );
+    close.addEventListener("click", () => toast.remove());
+    toast.querySelector("a").addEventListener("click", () => toast.remove());
+    region.prepend(toast);
+    while (region.children.length > MAX) region.lastChild.remove();
+    if (spoken) spoken.textContent = `${title}: ${text}`;
   });
   return region;
 }
