@@ -52,6 +52,7 @@ class ErrorCode(StrEnum):
     EXPORT_LIMIT = "export_limit"
     EXPORT_NOT_READY = "export_not_ready"
     EXPORT_EXPIRED = "export_expired"
+    CONTACT_NOT_PERMITTED = "contact_not_permitted"
 
 
 class DomainError(Exception):

@@ -26,6 +26,7 @@ class EventType(StrEnum):
     TYPING = "typing"
     AGENT_PRESENCE = "agent.presence"  # ephemeral, company members only
     CUSTOMER_SHARED_FIELDS_CHANGED = "customer.shared_fields_changed"
+    CUSTOMER_CONTACT_CHANGED = "customer.contact_preferences_changed"
 
 
 def iso(value: datetime | None) -> str | None:
@@ -163,6 +164,31 @@ def shared_fields_changed(
             "customer_id": customer_id,
             "company_id": company_id,
             "shared": list(shared),
+            "changed": list(changed),
+        },
+    )
+
+
+def contact_preferences_changed(
+    company_id: CompanyId,
+    customer_id: CustomerId,
+    topics: Iterable[str],
+    channels: Iterable[str],
+    changed: Iterable[str],
+) -> NewEvent:
+    """A customer changed the topics or channels one company may use (``changed``: e.g.
+    ``topic:news``, ``channel:email``). Names only: quiet hours, the time zone and whether
+    mails carry the text are the customer's own and never leave in an event."""
+    return NewEvent(
+        type=EventType.CUSTOMER_CONTACT_CHANGED,
+        company_id=company_id,
+        conversation_id=None,
+        customer_id=customer_id,
+        data={
+            "customer_id": customer_id,
+            "company_id": company_id,
+            "topics": list(topics),
+            "channels": list(channels),
             "changed": list(changed),
         },
     )

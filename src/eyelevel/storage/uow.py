@@ -16,6 +16,7 @@ from eyelevel.storage.attachments import SqlAttachments
 from eyelevel.storage.audit import SqlAudit
 from eyelevel.storage.canned import SqlCanned
 from eyelevel.storage.companies import SqlCompanies
+from eyelevel.storage.contact import SqlContact
 from eyelevel.storage.conversations import SqlConversations, SqlMessages
 from eyelevel.storage.exports import SqlExports
 from eyelevel.storage.inbox import SqlInbox
@@ -52,6 +53,7 @@ class SqlUnitOfWork:
         self.sharing = SqlSharing(conn)
         self.exports = SqlExports(conn)
         self.retention = SqlRetention(conn)
+        self.contact = SqlContact(conn)
         self.emitted: list[Event] = []
         self._writable = writable
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from eyelevel.core.actions.access import access_conversation_txn
+from eyelevel.core.actions.notifications import queue_notification_txn
 from eyelevel.core.entities import (
     MAX_BODY_CHARS,
     MAX_CLIENT_ID_CHARS,
@@ -223,6 +224,7 @@ async def do_send_message_txn(
     )
     if status != conversation.status:
         await uow.emit(status_changed(conversation, status, None), now)
+    await queue_notification_txn(uow, message, now)
     return Sent(message, created=True)
 
 
