@@ -416,6 +416,10 @@ export class Store extends EventTarget {
           if (c.customer_id === data.customer_id) this.fetchConversation(c.id).catch(() => {});
         }
         break;
+      case "customer.contact_preferences_changed":
+        // topics or channels changed: an open customer panel reads them again
+        this.emit("contact", data);
+        break;
       case "agent.presence": {
         const agent = this.agent(data.agent_id);
         if (agent) {
