@@ -94,7 +94,7 @@ class SqlContact(Repo):
         self, conversation: Conversation, topic: str, started_by: str, now: datetime
     ) -> None:
         await self._c.execute(
-            insert(t.conversation_topics).values(
+            insert(t.contact_starts).values(
                 company_id=conversation.company_id,
                 conversation_id=conversation.id,
                 topic=topic,
@@ -104,7 +104,7 @@ class SqlContact(Repo):
         )
 
     async def topic_of(self, conversation: Conversation) -> str | None:
-        c = t.conversation_topics.c
+        c = t.contact_starts.c
         r = await self._one(
             select(c.topic).where(
                 c.company_id == conversation.company_id, c.conversation_id == conversation.id

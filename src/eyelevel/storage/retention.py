@@ -111,7 +111,7 @@ class SqlRetention(Repo):
         for table in (
             t.conversation_labels,
             t.read_markers,
-            t.conversation_topics,
+            t.contact_starts,
             t.notifications,
         ):
             await self._c.execute(

@@ -580,8 +580,8 @@ contact_preferences = Table(
 )
 
 # the topic a company started a conversation for (customer-started ones have no row)
-conversation_topics = Table(
-    "conversation_topics",
+contact_starts = Table(
+    "contact_starts",
     metadata,
     Column("company_id", Id, ForeignKey("companies.id"), primary_key=True, autoincrement=False),
     Column(

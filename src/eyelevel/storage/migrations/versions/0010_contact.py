@@ -4,7 +4,7 @@ topics, and the notification rows of the email (and push) pipeline
 - ``contact_preferences``: the topics a customer opted into with one company, the channels
   (push, email), quiet hours in the customer's time zone, whether mails include the text,
   and the mails' language. No row means the defaults (replies, by email).
-- ``conversation_topics``: the topic (updates, news) a company started a conversation for.
+- ``contact_starts``: the topic (updates, news) a company started a conversation for.
 - ``notifications``: one row per company message and channel, unique, so nothing is sent
   twice; its state says whether it was sent, read first, or dropped.
 
@@ -56,7 +56,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_contact_preferences_customer", "contact_preferences", ["customer_id"])
     op.create_table(
-        "conversation_topics",
+        "contact_starts",
         sa.Column("company_id", Id, autoincrement=False, nullable=False),
         sa.Column("conversation_id", Id, autoincrement=False, nullable=False),
         sa.Column("topic", sa.String(length=10), nullable=False),
@@ -65,16 +65,14 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["company_id"],
             ["companies.id"],
-            name=op.f("fk_conversation_topics_company_id_companies"),
+            name=op.f("fk_contact_starts_company_id_companies"),
         ),
         sa.ForeignKeyConstraint(
             ["conversation_id"],
             ["conversations.id"],
-            name=op.f("fk_conversation_topics_conversation_id_conversations"),
+            name=op.f("fk_contact_starts_conversation_id_conversations"),
         ),
-        sa.PrimaryKeyConstraint(
-            "company_id", "conversation_id", name=op.f("pk_conversation_topics")
-        ),
+        sa.PrimaryKeyConstraint("company_id", "conversation_id", name=op.f("pk_contact_starts")),
     )
     op.create_table(
         "notifications",
@@ -114,6 +112,6 @@ def downgrade() -> None:
     op.drop_index("ix_notifications_claim", table_name="notifications")
     op.drop_index("ix_notifications_conversation", table_name="notifications")
     op.drop_table("notifications")
-    op.drop_table("conversation_topics")
+    op.drop_table("contact_starts")
     op.drop_index("ix_contact_preferences_customer", table_name="contact_preferences")
     op.drop_table("contact_preferences")
