@@ -22,8 +22,8 @@ from eyelevel.app import Runtime, build_runtime, create_app
 from eyelevel.config import Settings
 from eyelevel.core.actions import operator
 from eyelevel.core.entities import Company, Role
-from eyelevel.core.ports import Clock
-from eyelevel.jobs.mailers import MemoryMailer
+from eyelevel.core.ports import Clock, OutgoingMail
+from eyelevel.jobs.mailers import MemoryMailer, SmtpMailer
 from eyelevel.security import Argon2Hasher
 from tests import backends
 
@@ -228,6 +228,17 @@ def free_socket() -> socket.socket:
     return sock
 
 
+class _Both:
+    """The server's mails in memory (for the tests' verification links) and over SMTP."""
+
+    def __init__(self, memory: MemoryMailer, smtp: SmtpMailer) -> None:
+        self._memory, self._smtp = memory, smtp
+
+    async def send(self, mail: OutgoingMail) -> None:
+        await self._memory.send(mail)
+        await self._smtp.send(mail)
+
+
 @contextlib.asynccontextmanager
 async def start_server(
     db_url: str,
@@ -238,7 +249,8 @@ async def start_server(
     **overrides: Any,
 ) -> AsyncIterator[Server]:
     """A server on a free loopback port; ``clock`` (e.g. a FakeClock) drives its time;
-    ``mailer`` (default: a :class:`MemoryMailer`) receives the mails it sends."""
+    ``mailer`` (default: a :class:`MemoryMailer`) receives the mails it sends. With
+    ``smtp_url`` (e.g. a ``tests.smtp_sink.SmtpSink``) every mail also goes out over SMTP."""
     sock = free_socket()
     port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
@@ -252,7 +264,9 @@ async def start_server(
         **{"rate_limit_enabled": False, **overrides},
     )
     mailer = mailer or MemoryMailer()
-    runtime = build_runtime(settings, mailer=mailer, clock=clock, passwords=Argon2Hasher(fast=True))
+    smtp = settings.smtp_url
+    out = _Both(mailer, SmtpMailer(smtp.get_secret_value(), settings.mail_from)) if smtp else mailer
+    runtime = build_runtime(settings, mailer=out, clock=clock, passwords=Argon2Hasher(fast=True))
     app = create_app(settings, runtime=runtime, worker_idle_seconds=0.02)
     # long keep-alive: a pooled client connection must not be closed by the server mid-reuse
     config = uvicorn.Config(

@@ -744,6 +744,36 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", f"{API}/me/consents"): Scoped(
         build=lambda t: [Req("GET", f"{API}/me/consents")], check=_check_privacy
     ),
+    ("GET", f"{API}/me/privacy/{{slug}}/contact"): Scoped(
+        build=lambda t: [Req("GET", f"{API}/me/privacy/{t.slug}/contact")], check=_check_privacy
+    ),
+    ("PUT", f"{API}/me/privacy/{{slug}}/contact"): Scoped(
+        build=lambda t: [
+            Req(
+                "PUT",
+                f"{API}/me/privacy/{t.slug}/contact",
+                {
+                    "topics": {"news": True},
+                    "quiet_hours": {"start": "22:00", "end": "07:00", "time_zone": "Nowhere/X"},
+                    "screen": "privacy_card",
+                    "text_version": "v1",
+                },
+            ),
+            Req(
+                "PUT",
+                f"{API}/me/privacy/{t.slug}/contact",
+                {
+                    "topics": {"news": True},
+                    "screen": "privacy_card",
+                    "text_version": "v1",
+                    "customer_id": t.customer_id,
+                },
+                expect=INVALID,
+                note=_extra("customer_id"),
+            ),
+        ],
+        check=_check_privacy,
+    ),
     # -- the customer's data export: their own only ----------------------------------------
     ("POST", f"{API}/me/exports"): Scoped(
         build=lambda t: [
@@ -790,6 +820,28 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ),
     ("GET", f"{API}/companies/{{slug}}/legal-holds"): OnObject(
         "company", lambda t: [Req("GET", _company(t, "/legal-holds"))]
+    ),
+    # -- contact consent, the company's side: members only, their own customers only ------
+    ("GET", f"{API}/companies/{{slug}}/customers/{{customer_id}}/contact"): OnObject(
+        "company",
+        lambda t: [Req("GET", _company(t, f"/customers/{t.customer_id}/contact"))],
+    ),
+    ("POST", f"{API}/companies/{{slug}}/customers/{{customer_id}}/conversations"): OnObject(
+        "company",
+        lambda t: [
+            Req(
+                "POST",
+                _company(t, f"/customers/{t.customer_id}/conversations"),
+                {"topic": "news", "subject": "Angebot", "body": "Hallo"},
+            ),
+            Req(
+                "POST",
+                _company(t, f"/customers/{t.customer_id}/conversations"),
+                {"topic": "news", "subject": "x", "body": "x", "company_id": t.company_id},
+                expect=INVALID,
+                note=_extra("company_id"),
+            ),
+        ],
     ),
     # -- company administration: profile, teams, labels, canned responses ------------------
     ("PATCH", f"{API}/companies/{{slug}}"): OnObject(
@@ -1493,6 +1545,14 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("HEAD", f"{API}/openapi.json"): Public("the API description"),
     ("GET", f"{API}/docs"): Public("Swagger UI page"),
     ("MOUNT", f"{API}/docs-assets"): Public("Swagger UI's static files"),
+    ("GET", "/unsubscribe/{token}"): Public(
+        "the page of a notification mail's one-click unsubscribe link; the signed token is "
+        "the key, and the page only shows a button"
+    ),
+    ("POST", "/unsubscribe/{token}"): Public(
+        "RFC 8058 one-click unsubscribe: no login by design; the HMAC-signed token is the "
+        "credential and can only turn email off"
+    ),
     ("GET", "/verify"): Public("HTML form for the mailed verification link; token is the key"),
     ("POST", "/verify"): Public("submits that form; the token is the credential"),
     ("GET", "/app/invite"): Public("HTML form for the mailed invitation link"),
@@ -1628,6 +1688,15 @@ async def build_world(server: Server) -> World:
     companies = {"a": await server.company("acme", "Acme AG"), "b": await server.company("bolt")}
     emails = {k: f"kunde-{k}-{uuid.uuid4().hex[:6]}@example.org" for k in companies}
     customers = {k: await server.customer(emails[k], name=f"Kim {k.upper()}") for k in companies}
+    # no notification mails: the worker would write them (notifications, jobs) mid-sweep
+    for c in customers.values():
+        for company in companies.values():
+            await _ok(
+                await c.http.put(
+                    f"{API}/me/privacy/{company.slug}/contact",
+                    json={"channels": {"email": False}, "screen": "setup", "text_version": "t"},
+                )
+            )
     parties: dict[str, Party] = {}
     for k, company in companies.items():
         agent = await server.agent(company, name=f"Anna {k.upper()}")

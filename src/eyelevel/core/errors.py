@@ -67,6 +67,7 @@ class ErrorCode(StrEnum):
     CALLBACK_STATE = "callback_state"
     CALLBACK_ACTIVE = "callback_active"
     PHONE_REQUIRED = "phone_required"
+    CONTACT_NOT_PERMITTED = "contact_not_permitted"
 
 
 class DomainError(Exception):

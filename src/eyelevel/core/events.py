@@ -33,6 +33,7 @@ class EventType(StrEnum):
     CALLBACK_CHANGED = "callback.changed"
     CALLBACK_REMINDER = "callback.reminder"  # company members only
     CALLBACK_ESCALATED = "callback.escalated"  # company members only
+    CUSTOMER_CONTACT_CHANGED = "customer.contact_preferences_changed"
 
 
 def iso(value: datetime | None) -> str | None:
@@ -237,5 +238,30 @@ def customer_erased(
             "company_id": company_id,
             "erased_conversation_ids": sorted(erased),
             "held_conversation_ids": sorted(held),
+        },
+    )
+
+
+def contact_preferences_changed(
+    company_id: CompanyId,
+    customer_id: CustomerId,
+    topics: Iterable[str],
+    channels: Iterable[str],
+    changed: Iterable[str],
+) -> NewEvent:
+    """A customer changed the topics or channels one company may use (``changed``: e.g.
+    ``topic:news``, ``channel:email``). Names only: quiet hours, the time zone and whether
+    mails carry the text are the customer's own and never leave in an event."""
+    return NewEvent(
+        type=EventType.CUSTOMER_CONTACT_CHANGED,
+        company_id=company_id,
+        conversation_id=None,
+        customer_id=customer_id,
+        data={
+            "customer_id": customer_id,
+            "company_id": company_id,
+            "topics": list(topics),
+            "channels": list(channels),
+            "changed": list(changed),
         },
     )

@@ -65,6 +65,7 @@ from eyelevel.core.ids import (
     TeamId,
     TokenId,
 )
+from eyelevel.core.rules.contact import ContactPreferences
 from eyelevel.core.rules.mail import NO_MAIL_POLICY, MailPolicy
 from eyelevel.core.rules.routing import (
     Conditions,
@@ -741,6 +742,73 @@ class SharingRepo(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class PendingNotification:
+    """One claimed row of ``notifications``: a company message to tell the customer about."""
+
+    id: int
+    message_id: MessageId
+    seq: int
+
+
+class ContactRepo(Protocol):
+    """Contact preferences, company-started conversations' topics, and the notification rows
+    (docs/privacy.md, *Contact*)."""
+
+    async def preferences(
+        self, customer_id: CustomerId, company_id: CompanyId
+    ) -> ContactPreferences | None: ...
+    async def save_preferences(self, prefs: ContactPreferences, now: datetime) -> None: ...
+    async def allowed(
+        self, company_id: CompanyId, customer_ids: Sequence[CustomerId]
+    ) -> dict[CustomerId, ContactPreferences]:
+        """The stored preferences of these customers for the company (absent: defaults)."""
+        ...
+
+    async def has_relationship(self, company_id: CompanyId, customer_id: CustomerId) -> bool:
+        """Whether the customer has (had) a conversation with the company."""
+        ...
+
+    async def set_topic(
+        self, conversation: Conversation, topic: str, started_by: str, now: datetime
+    ) -> None: ...
+    async def topic_of(self, conversation: Conversation) -> str | None:
+        """The topic a company started the conversation for (None: the customer started it)."""
+        ...
+
+    async def customer_wrote(self, conversation: Conversation) -> bool: ...
+    async def add_notification(
+        self, message: Message, customer_id: CustomerId, channel: str, *, due_at: datetime
+    ) -> bool:
+        """One row per message and channel; False when it exists already (never twice)."""
+        ...
+
+    async def settle_read(self, conversation: Conversation, channel: str, seq: int) -> int:
+        """Mark waiting rows up to ``seq`` read (they are never sent); returns how many."""
+        ...
+
+    async def drop_waiting(self, conversation: Conversation, channel: str) -> int: ...
+    async def first_due(self, conversation: Conversation, channel: str) -> datetime | None:
+        """The earliest due time of the waiting rows (a lapsed claim counts as waiting)."""
+        ...
+
+    async def claim(
+        self,
+        conversation: Conversation,
+        channel: str,
+        *,
+        claim: str,
+        now: datetime,
+        lease_until: datetime,
+    ) -> list[PendingNotification]:
+        """Atomically take every waiting row of the conversation and channel (one batch)."""
+        ...
+
+    async def finish(self, claim: str, state: str, now: datetime) -> None:
+        """Close a claim: ``sent`` or ``dropped``; ``pending`` hands the rows back."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
 class DataExport:
     """A customer's requested export (docs/privacy.md); the row holds no personal data."""
 
@@ -1208,6 +1276,8 @@ class UnitOfWork(Protocol):
     def mail(self) -> MailRepo: ...
     @property
     def callbacks(self) -> CallbackRepo: ...
+    @property
+    def contact(self) -> ContactRepo: ...
 
     async def emit(self, event: NewEvent, now: datetime) -> Event:
         """Append an event in this transaction; it is published only after commit."""
@@ -1275,6 +1345,40 @@ class OutgoingMail:
 
 class Mailer(Protocol):
     async def send(self, mail: OutgoingMail) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class NotifiedMessage:
+    author_name: str
+    body: str | None  # only when the customer chose to get the text
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationBatch:
+    """What one channel sends at once: every unread company message of one conversation
+    since the last notification (docs/privacy.md, *Notifications*)."""
+
+    channel: str
+    customer_id: CustomerId
+    email: str | None  # the customer's verified address (None: none, or not verified)
+    language: str | None  # "de" | "en" (None: unknown, write both)
+    company_id: CompanyId
+    company_name: str
+    conversation_id: ConversationId
+    subject: str | None  # the conversation's subject, only with ``include_text``
+    messages: tuple[NotifiedMessage, ...]
+    link: str  # the conversation in the messenger
+    unsubscribe_url: str  # one click, no login: stops this channel for this company
+
+
+class ChannelSender(Protocol):
+    """One notification channel (``email``, ``push``); registered in ``jobs/channels.py``."""
+
+    async def send(self, batch: NotificationBatch) -> bool:
+        """Deliver the batch; False when there is nowhere to deliver it (no verified
+        address, no subscription): the rows are dropped. Raising retries with backoff."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

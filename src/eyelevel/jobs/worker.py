@@ -7,7 +7,7 @@ its lease expires (at least once).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,13 +19,15 @@ from eyelevel.core.actions import (
     deliveries,
     exports,
     mail_outbound,
+    notifications,
     retention,
     webhooks,
 )
 from eyelevel.core.callbacks import CallbackId
-from eyelevel.core.ids import ConversationId
-from eyelevel.core.ports import Context, Job, Mailer, OutgoingMail, UnitOfWork
+from eyelevel.core.ids import ConversationId, MessageId
+from eyelevel.core.ports import ChannelSender, Context, Job, Mailer, OutgoingMail, UnitOfWork
 from eyelevel.core.webhooks import WebhookDeliveryId
+from eyelevel.jobs.channels import channel_senders
 
 log = structlog.get_logger("eyelevel.worker")
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
@@ -33,7 +35,13 @@ LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 12
 
 
-def handlers(mailer: Mailer, ctx: Context) -> dict[str, Handler]:
+def handlers(
+    mailer: Mailer, ctx: Context, *, channels: Mapping[str, ChannelSender] | None = None
+) -> dict[str, Handler]:
+    """The job kinds this worker runs. ``channels``: the notification senders (default:
+    ``jobs.channels.channel_senders``, the one place a channel is registered)."""
+    senders = dict(channels) if channels is not None else channel_senders(mailer)
+
     async def send_mail(payload: dict[str, Any]) -> None:
         await mailer.send(
             OutgoingMail(
@@ -86,11 +94,27 @@ def handlers(mailer: Mailer, ctx: Context) -> dict[str, Handler]:
     async def check_missed_callback(payload: dict[str, Any]) -> None:
         await callbacks.check_missed(ctx, CallbackId(int(payload["callback_id"])))
 
+    async def plan_notification(payload: dict[str, Any]) -> None:
+        await notifications.check_plan(
+            ctx,
+            ConversationId(int(payload["conversation_id"])),
+            MessageId(int(payload["message_id"])),
+            int(payload["seq"]),
+            channels=frozenset(senders),
+        )
+
+    async def deliver_notification(payload: dict[str, Any]) -> None:
+        await notifications.check_deliver(
+            ctx, senders, ConversationId(int(payload["conversation_id"])), str(payload["channel"])
+        )
+
     return {
         "send_mail": send_mail,
         mail_outbound.SEND_REPLY: send_email_reply,
         callbacks.REMIND: remind_callback,
         callbacks.CHECK_MISSED: check_missed_callback,
+        notifications.NOTIFY: plan_notification,
+        notifications.DELIVER: deliver_notification,
         retention.RUN: run_retention,
         exports.BUILD: build_export,
         exports.EXPIRE: expire_export,

@@ -34,6 +34,7 @@ KEPT_WITH_CONVERSATIONS = frozenset({"conversations", "messages", "complaint_cas
 CUSTOMER_OWNED: tuple[tuple[str, str], ...] = (
     ("sessions", "principal_id"),  # kind = "customer"
     ("events", "customer_id"),
+    ("notifications", "customer_id"),  # pending ones too: nothing is sent to an erased customer
 )
 # kept on purpose, with the reason in docs/privacy.md
 KEPT_ON_PURPOSE = frozenset({"customers", "consent_ledger"})

@@ -120,7 +120,12 @@ class SqlRetention(Repo):
         await self._c.execute(
             delete(t.messages).where(m.company_id == company_id, m.conversation_id.in_(ids))
         )
-        for table in (t.conversation_labels, t.read_markers):
+        for table in (
+            t.conversation_labels,
+            t.read_markers,
+            t.contact_starts,
+            t.notifications,
+        ):
             await self._c.execute(
                 delete(table).where(
                     table.c.company_id == company_id, table.c.conversation_id.in_(ids)

@@ -832,3 +832,62 @@ callbacks = Table(
         postgresql_where=text("state IN ('booked', 'calling')"),
     ),
 )
+
+# -- contact consent and notifications (migration 0010) ---------------------------------------
+
+# what a customer allows one company (docs/privacy.md, *Contact*); no row: the defaults
+contact_preferences = Table(
+    "contact_preferences",
+    metadata,
+    Column("company_id", Id, ForeignKey("companies.id"), primary_key=True, autoincrement=False),
+    Column("customer_id", Id, ForeignKey("customers.id"), primary_key=True, autoincrement=False),
+    Column("topics", JSON, nullable=False),  # ["replies", "updates", "news"]
+    Column("channels", JSON, nullable=False),  # ["push", "email"]
+    Column("quiet_start", String(5)),  # "HH:MM", local to time_zone
+    Column("quiet_end", String(5)),
+    Column("time_zone", String(64)),
+    Column("include_text", Boolean, nullable=False),
+    Column("language", String(5)),
+    Column("updated_at", TS, nullable=False),
+    Index("ix_contact_preferences_customer", "customer_id"),
+)
+
+# the topic a company started a conversation for (customer-started ones have no row)
+contact_starts = Table(
+    "contact_starts",
+    metadata,
+    Column("company_id", Id, ForeignKey("companies.id"), primary_key=True, autoincrement=False),
+    Column(
+        "conversation_id",
+        Id,
+        ForeignKey("conversations.id"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("topic", String(10), nullable=False),
+    Column("started_by", String(40), nullable=False),  # "agent:<id>" | "token:<id>"
+    Column("created_at", TS, nullable=False),
+)
+
+# one row per company message and channel (never twice): pending → sending → sent, or read
+# (the customer read it first) or dropped (channel turned off, nowhere to send)
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("company_id", Id, ForeignKey("companies.id"), nullable=False),
+    Column("customer_id", Id, nullable=False),
+    Column("conversation_id", Id, nullable=False),
+    Column("message_id", Id, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("channel", String(10), nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("due_at", TS, nullable=False),
+    Column("claim", String(32)),
+    Column("locked_until", TS),
+    Column("created_at", TS, nullable=False),
+    Column("sent_at", TS),
+    UniqueConstraint("company_id", "message_id", "channel"),
+    Index("ix_notifications_conversation", "company_id", "conversation_id", "channel", "state"),
+    Index("ix_notifications_claim", "claim"),
+)

@@ -18,6 +18,7 @@ from eyelevel.storage.callbacks import SqlCallbacks
 from eyelevel.storage.canned import SqlCanned
 from eyelevel.storage.companies import SqlCompanies
 from eyelevel.storage.complaints import SqlComplaints
+from eyelevel.storage.contact import SqlContact
 from eyelevel.storage.conversations import SqlConversations, SqlMessages
 from eyelevel.storage.erasure import SqlErasure
 from eyelevel.storage.exports import SqlExports
@@ -62,6 +63,7 @@ class SqlUnitOfWork:
         self.routing = SqlRouting(conn)
         self.mail = SqlMail(conn)
         self.callbacks = SqlCallbacks(conn)
+        self.contact = SqlContact(conn)
         self.emitted: list[Event] = []
         self._writable = writable
 

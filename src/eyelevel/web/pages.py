@@ -1,4 +1,5 @@
-"""The two pages that links in mails lead to: confirm an email address, accept an invitation.
+"""The pages that links in mails lead to: confirm an email address, accept an invitation,
+stop a company's notification mails (the one-click unsubscribe, RFC 8058).
 
 Plain server-rendered HTML forms (they work without JavaScript), German or English
 (:mod:`eyelevel.web.i18n`), no request to any other host. The token in the link is the
@@ -14,7 +15,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from eyelevel.core.actions import accounts
+from eyelevel.core.actions import accounts, contact
 from eyelevel.core.errors import DomainError
 from eyelevel.web.auth import foreign_origin, set_session_cookies
 from eyelevel.web.i18n import Translator, render, template_environment, translator_for
@@ -149,3 +150,54 @@ async def invite_submit(request: Request) -> HTMLResponse:
     response = _page(t, _invite_title(t), done="accepted")
     set_session_cookies(response, session, secure=svc.secure_cookies)
     return response
+
+
+def _unsubscribe_title(t: Translator) -> str:
+    return t.gettext("No more emails")
+
+
+@router.get("/unsubscribe/{token}")
+async def unsubscribe_page(request: Request, token: str) -> HTMLResponse:
+    """Shows what the button does; only the POST changes anything (a link preview or a mail
+    scanner following the link must not unsubscribe anybody)."""
+    t = translator_for(request)
+    if len(token) > MAX_TOKEN:
+        return _invalid(t)
+    try:
+        company = await contact.unsubscribe_company(services(request).ctx, token)
+    except DomainError:
+        return _invalid(t)
+    return _page(
+        t,
+        _unsubscribe_title(t),
+        lead=t.gettext("Stop notification emails from %(company)s?") % {"company": company.name},
+        form={
+            "action": f"/unsubscribe/{token}",
+            "token": token,
+            "button": t.gettext("Unsubscribe"),
+            "invite": False,
+        },
+    )
+
+
+@router.post("/unsubscribe/{token}")
+async def unsubscribe_submit(request: Request, token: str) -> HTMLResponse:
+    """The one-click POST (``List-Unsubscribe=One-Click`` from a mail client, or the page's
+    button): no login, no cookie; the signed token is the credential."""
+    t = translator_for(request)
+    if foreign_origin(services(request), request.headers.get("origin")) or len(token) > MAX_TOKEN:
+        return _invalid(t)
+    try:
+        company = await contact.check_unsubscribe(services(request).ctx, token)
+    except DomainError:
+        return _invalid(t)
+    return _page(
+        t,
+        _unsubscribe_title(t),
+        done="unsubscribed",
+        lead=t.gettext(
+            "Done: %(company)s will not send you notification emails any more. You can turn "
+            "them on again on the company's privacy card in the messenger."
+        )
+        % {"company": company.name},
+    )

@@ -10,6 +10,7 @@ from datetime import datetime
 from eyelevel.core.actions.access import access_conversation_txn
 from eyelevel.core.actions.assignment import after_status_txn
 from eyelevel.core.actions.mail_outbound import queue_reply_txn
+from eyelevel.core.actions.notifications import queue_notification_txn
 from eyelevel.core.entities import (
     MAX_BODY_CHARS,
     MAX_CLIENT_ID_CHARS,
@@ -228,7 +229,10 @@ async def do_send_message_txn(
         await uow.emit(status_changed(conversation, status, None), now)
         await after_status_txn(uow, conversation, status, now=now)
     if conversation.channel == Channel.EMAIL:
-        await queue_reply_txn(uow, ctx, conversation, message)  # agents' answers go out by mail
+        # agents' answers go out by mail: that mail is the notification
+        await queue_reply_txn(uow, ctx, conversation, message)
+    else:
+        await queue_notification_txn(uow, message, now)
     return Sent(message, created=True)
 
 

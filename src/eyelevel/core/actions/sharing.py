@@ -68,6 +68,14 @@ def _text(value: str | None, field: str, limit: int, *, lines: bool = False) -> 
     return value or None
 
 
+def check_ledger_tags(screen: str, text_version: str) -> None:
+    """Where the customer decided and the version of the wording shown (the ledger's tags)."""
+    if not _SCREEN.fullmatch(screen):
+        raise _invalid("screen", "screen must be a short name such as privacy_card")
+    if not _TEXT_VERSION.fullmatch(text_version):
+        raise _invalid("text_version", "text_version must be a short version tag")
+
+
 def check_profile_values(
     first_name: str | None, last_name: str | None, phone: str | None, address: str | None
 ) -> tuple[str | None, str | None, str | None, str | None]:
@@ -128,10 +136,7 @@ async def check_set_sharing(
     for field in fields:
         if field not in FIELDS:
             raise _invalid(field, f"{field} is not a field that can be shared")
-    if not _SCREEN.fullmatch(screen):
-        raise _invalid("screen", "screen must be a short name such as privacy_card")
-    if not _TEXT_VERSION.fullmatch(text_version):
-        raise _invalid("text_version", "text_version must be a short version tag")
+    check_ledger_tags(screen, text_version)
     number = _text(customer_number, "customer_number", MAX_NUMBER) if set_number else None
     now = ctx.clock.now()
 

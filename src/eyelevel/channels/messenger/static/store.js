@@ -235,7 +235,8 @@ export class Store extends EventTarget {
         this.emit("callback", data);
         return;
       case "customer.shared_fields_changed":
-        // changed on another device: an open privacy card reads itself again
+      case "customer.contact_preferences_changed":
+        // changed on another device: an open privacy or contact card reads itself again
         this.emit("privacy", data);
         return;
       case "conversation.status_changed": {

@@ -434,6 +434,10 @@ export class Store extends EventTarget {
       case "complaint.approval_requested":
         this.emit("approval", data);
         break;
+      case "customer.contact_preferences_changed":
+        // topics or channels changed: an open customer panel reads them again
+        this.emit("contact", data);
+        break;
       case "agent.presence": {
         const agent = this.agent(data.agent_id);
         if (agent) {

@@ -4,6 +4,7 @@ import { messageFor } from "../errors.js";
 import { t } from "../i18n.js";
 import { bar } from "./bar.js";
 import { hoursTable, openBadge, phoneLink, promiseLine } from "./hours.js";
+import { contactCard } from "./contact.js";
 import { privacyCard } from "./privacy.js";
 
 export function companyView(root, { store, route }) {
@@ -12,6 +13,7 @@ export function companyView(root, { store, route }) {
   const main = h("main", { class: "page" }, h("p", { class: "empty", text: t("Loading…") }));
   root.append(header, main);
   const privacy = store.me?.anonymous ? null : privacyCard(store, slug);
+  const contact = store.me?.anonymous ? null : contactCard(store, slug);
 
   async function draw() {
     let company;
@@ -57,9 +59,13 @@ export function companyView(root, { store, route }) {
       ),
       actions,
       privacy?.node,
+      contact?.node,
     ];
     main.replaceChildren(...parts.filter(Boolean));
   }
   draw();
-  return () => privacy?.off();
+  return () => {
+    privacy?.off();
+    contact?.off();
+  };
 }

@@ -10,6 +10,7 @@ import { ApiError, authHeaders, get, hasBearer, post, put } from "../api.js";
 import { messageFor } from "../errors.js";
 import { fullDate } from "../time.js";
 import { busy, errorLine, field } from "./form.js";
+import { CONTACT_NAMES } from "./contact.js";
 import { FIELD_NAMES } from "./privacy.js";
 
 // Links to the other languages (each named in its own language).
@@ -235,11 +236,14 @@ function profileCard() {
 
 function ledgerLine(entry) {
   const name = FIELD_NAMES[entry.field];
+  const contact = CONTACT_NAMES[entry.field];
   const vars = {
     when: fullDate(entry.created_at),
     company: entry.company?.name || "?",
-    field: name ? name() : entry.field,
+    field: name ? name() : contact ? contact() : entry.field,
   };
+  if (contact && entry.action === "grant") return t("{when}: {company} — {field} on", vars);
+  if (contact) return t("{when}: {company} — {field} off", vars);
   if (entry.action === "grant") return t("{when}: {company} — {field} shared", vars);
   return t("{when}: {company} — {field} no longer shared", vars);
 }

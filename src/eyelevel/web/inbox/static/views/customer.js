@@ -8,6 +8,15 @@ import { customerName, dateTime, since, statusName } from "../format.js";
 import { preview } from "../store.js";
 import { fill } from "../fill.js";
 import { complaintSection } from "./complaint.js";
+import { get, post } from "../messenger/api.js";
+import { messageFor } from "../messenger/errors.js";
+
+const TOPIC_NAMES = {
+  replies: () => t("Replies"),
+  updates: () => t("Updates"),
+  news: () => t("News"),
+};
+const CHANNEL_NAMES = { push: () => t("Push"), email: () => t("Email") };
 
 // a time today, else the list's short date and the time
 function timeOrDate(iso) {
@@ -25,6 +34,93 @@ export function customerPanel(store, { linkFor }) {
   });
   const earlier = h("ul", { class: "earlier", "aria-label": t("Earlier conversations") });
   const complaint = complaintSection(store);
+  // what the customer allows us: topics and channels, nothing else of their settings
+  const contact = h("div", { class: "contact-allowed" });
+  let contactFor = null;
+  let allowed = null;
+
+  function drawContact() {
+    if (!allowed) {
+      fill(contact);
+      return;
+    }
+    const names = (list, map) => list.map((x) => (map[x] ? map[x]() : x)).join(", ");
+    fill(
+      contact,
+      h(
+        "dl",
+        { class: "facts" },
+        fact(t("Topics"), names(allowed.topics, TOPIC_NAMES)),
+        fact(t("Channels"), allowed.channels.length ? names(allowed.channels, CHANNEL_NAMES) : t("None")),
+      ),
+      newMessageForm(),
+    );
+  }
+
+  // "New message to customer": a conversation for a topic the customer opted into
+  function newMessageForm() {
+    const topics = allowed.topics.filter((x) => x !== "replies");
+    const error = h("p", { class: "form-error", role: "alert" });
+    error.hidden = true;
+    const topic = h(
+      "select",
+      { "aria-label": t("Topic") },
+      ["updates", "news"].map((x) => h("option", { value: x, text: TOPIC_NAMES[x]() })),
+    );
+    const subject = h("input", { maxlength: 200, required: true, "aria-label": t("Subject"), placeholder: t("Subject") });
+    const body = h("textarea", { rows: 3, required: true, "aria-label": t("Message"), placeholder: t("Message") });
+    const form = h(
+      "form",
+      {
+        class: "new-to-customer",
+        on: {
+          submit: async (event) => {
+            event.preventDefault();
+            error.hidden = true;
+            try {
+              const started = await post(
+                `/companies/${store.slug}/customers/${conversation.customer_id}/conversations`,
+                { topic: topic.value, subject: subject.value, body: body.value },
+              );
+              location.hash = linkFor(started.conversation.id).replace(/^#/, "");
+            } catch (e) {
+              error.textContent =
+                e.code === "contact_not_permitted"
+                  ? t("Not sent: the customer has not allowed messages about this topic.")
+                  : messageFor(e);
+              error.hidden = false;
+            }
+          },
+        },
+      },
+      topic,
+      subject,
+      body,
+      h("button", { type: "submit", class: "button", text: t("Send") }),
+      error,
+    );
+    return h(
+      "details",
+      { class: "new-message" },
+      h("summary", {
+        text: topics.length ? t("New message to customer") : t("New message to customer (no topic allowed)"),
+      }),
+      form,
+    );
+  }
+
+  async function loadContact() {
+    const customerId = conversation?.customer_id;
+    if (!customerId || contactFor === customerId) return;
+    contactFor = customerId;
+    allowed = null;
+    try {
+      allowed = await get(`/companies/${store.slug}/customers/${customerId}/contact`);
+    } catch {
+      allowed = null;
+    }
+    drawContact();
+  }
 
   function fact(term, value) {
     return value ? [h("dt", { text: term }), h("dd", {}, value)] : null;
@@ -85,6 +181,8 @@ export function customerPanel(store, { linkFor }) {
           ? t("The customer decides what you see and can change it at any time.")
           : t("The customer shares only their display name with you."),
       }),
+      h("h3", { class: "panel-heading", text: t("Contact allowed") }),
+      contact,
       h("h3", { class: "panel-heading", text: t("This conversation") }),
       h(
         "dl",
@@ -161,6 +259,12 @@ export function customerPanel(store, { linkFor }) {
     }),
     store.on("labels", draw),
     store.on("staff", draw),
+    store.on("contact", (data) => {
+      if (conversation && data.customer_id === conversation.customer_id) {
+        contactFor = null;
+        loadContact();
+      }
+    }),
   ];
 
   return {
@@ -171,7 +275,10 @@ export function customerPanel(store, { linkFor }) {
       if (changed) loadedFor = null;
       complaint.show(next);
       draw();
-      if (next) loadEarlier();
+      if (next) {
+        loadEarlier();
+        loadContact();
+      }
     },
     destroy() {
       offs.forEach((off) => off());
