@@ -44,6 +44,7 @@ from eyelevel.web.api import (
 )
 from eyelevel.web.api import inbox as inbox_api
 from eyelevel.web.api import search as search_api
+from eyelevel.web.api import sla as sla_api
 from eyelevel.web.api import webhooks as webhooks_api
 from eyelevel.web.inbox import pages as inbox
 from eyelevel.web.metrics import Metrics
@@ -229,6 +230,7 @@ def create_app(
         privacy.router,
         exports.router,
         company_admin.router,
+        sla_api.router,
         webhooks_api.router,
         ws_router,
         ops.router,

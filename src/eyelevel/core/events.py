@@ -26,6 +26,9 @@ class EventType(StrEnum):
     TYPING = "typing"
     AGENT_PRESENCE = "agent.presence"  # ephemeral, company members only
     CUSTOMER_SHARED_FIELDS_CHANGED = "customer.shared_fields_changed"
+    CONVERSATION_SLA_CHANGED = "conversation.sla_changed"
+    CONVERSATION_SLA_WARNING = "conversation.sla_warning"
+    CONVERSATION_SLA_BREACHED = "conversation.sla_breached"  # staff only: names the leads
 
 
 def iso(value: datetime | None) -> str | None:
@@ -87,6 +90,7 @@ def conversation_data(conversation: Conversation) -> dict[str, Any]:
         "created_at": iso(conversation.created_at),
         "updated_at": iso(conversation.updated_at),
         "last_message_at": iso(conversation.last_message_at),
+        "sla": conversation.sla or [],
     }
 
 

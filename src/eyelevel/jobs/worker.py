@@ -13,7 +13,7 @@ from typing import Any
 
 import structlog
 
-from eyelevel.core.actions import conversations, deliveries, exports, retention, webhooks
+from eyelevel.core.actions import conversations, deliveries, exports, retention, sla, webhooks
 from eyelevel.core.ids import ConversationId
 from eyelevel.core.ports import Context, Job, Mailer, OutgoingMail, UnitOfWork
 from eyelevel.core.webhooks import WebhookDeliveryId
@@ -43,6 +43,14 @@ def handlers(mailer: Mailer, ctx: Context) -> dict[str, Handler]:
             datetime.fromisoformat(payload["snoozed_until"]),
         )
 
+    async def sla_timer(payload: dict[str, Any]) -> None:
+        await sla.check_sla_timer(
+            ctx,
+            int(payload["clock_id"]),
+            str(payload["kind"]),
+            datetime.fromisoformat(payload["at"]),
+        )
+
     async def deliver_webhook(payload: dict[str, Any]) -> None:
         await deliveries.check_deliver(
             ctx, WebhookDeliveryId(int(payload["delivery_id"])), int(payload["attempts"])
@@ -70,6 +78,7 @@ def handlers(mailer: Mailer, ctx: Context) -> dict[str, Handler]:
         exports.BUILD: build_export,
         exports.EXPIRE: expire_export,
         conversations.WAKE_SNOOZED: wake_snoozed,
+        sla.SLA_TIMER: sla_timer,
         webhooks.DELIVER: deliver_webhook,
     }
 

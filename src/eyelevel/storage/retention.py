@@ -108,7 +108,7 @@ class SqlRetention(Repo):
         await self._c.execute(
             delete(t.messages).where(m.company_id == company_id, m.conversation_id.in_(ids))
         )
-        for table in (t.conversation_labels, t.read_markers):
+        for table in (t.conversation_labels, t.read_markers, t.sla_clocks):
             await self._c.execute(
                 delete(table).where(
                     table.c.company_id == company_id, table.c.conversation_id.in_(ids)

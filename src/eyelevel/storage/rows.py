@@ -88,6 +88,8 @@ def conversation_from(r: Row[Any]) -> Conversation:
         r.last_message_at,
         r.last_activity_at,
         r.waiting_since,
+        r.sla,
+        r.sla_due_at,
     )
 
 

@@ -23,6 +23,7 @@ from eyelevel.storage.labels import SqlLabels
 from eyelevel.storage.retention import SqlRetention
 from eyelevel.storage.search import SqlSearch
 from eyelevel.storage.sharing import SqlSharing
+from eyelevel.storage.sla import SqlSla
 from eyelevel.storage.stream import SqlEvents, SqlJobs
 from eyelevel.storage.teams import SqlTeams
 from eyelevel.storage.webhooks import SqlWebhooks
@@ -52,6 +53,7 @@ class SqlUnitOfWork:
         self.sharing = SqlSharing(conn)
         self.exports = SqlExports(conn)
         self.retention = SqlRetention(conn)
+        self.sla = SqlSla(conn)
         self.emitted: list[Event] = []
         self._writable = writable
 

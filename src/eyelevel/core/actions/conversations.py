@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from eyelevel.core.actions import sla
 from eyelevel.core.actions.access import access_conversation_txn, require_role
 from eyelevel.core.actions.messages import check_body, check_client_id, do_send_message_txn
 from eyelevel.core.entities import (
@@ -160,6 +161,10 @@ async def check_assign(
             return conversation
         now = ctx.clock.now()
         await uow.conversations.set_owner(conversation.id, agent_id, team_id, now)
+        if team_id is not None:  # another team's targets and calendar
+            moved = await uow.conversations.get(conversation.id)
+            assert moved is not None
+            await sla.update_clocks_txn(uow, ctx, moved)
         updated = await uow.conversations.get(conversation.id)
         assert updated is not None
         await uow.emit(
@@ -228,9 +233,12 @@ async def check_change_status(
                 {"conversation_id": conversation.id, "snoozed_until": iso(snoozed_until)},
                 snoozed_until,
             )
+        await uow.emit(status_changed(conversation, status, snoozed_until), now)
+        changed = await uow.conversations.get(conversation.id)
+        assert changed is not None
+        await sla.update_clocks_txn(uow, ctx, changed)
         updated = await uow.conversations.get(conversation.id)
         assert updated is not None
-        await uow.emit(status_changed(conversation, status, snoozed_until), now)
         return updated
 
     return await ctx.db.write("change_status", txn)
@@ -257,6 +265,9 @@ async def check_wake_snoozed(
         now = ctx.clock.now()
         await uow.conversations.set_status(conversation.id, Status.OPEN, None, now)
         await uow.emit(status_changed(conversation, Status.OPEN, None), now)
+        woke = await uow.conversations.get(conversation.id)
+        assert woke is not None
+        await sla.update_clocks_txn(uow, ctx, woke)
         return True
 
     return await ctx.db.write("wake_snoozed", txn)

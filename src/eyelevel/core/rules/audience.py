@@ -18,7 +18,14 @@ from eyelevel.core.principals import (
 
 # about the company's staff or its internal sorting of work (labels): no customer receives
 # these, whatever else the event names
-STAFF_ONLY = frozenset({EventType.AGENT_PRESENCE, EventType.CONVERSATION_LABELS_CHANGED})
+STAFF_ONLY = frozenset(
+    {
+        EventType.AGENT_PRESENCE,
+        EventType.CONVERSATION_LABELS_CHANGED,
+        EventType.CONVERSATION_SLA_BREACHED,  # names the leads told; the customer learns of
+        # the breach from conversation.sla_changed
+    }
+)
 
 
 def sees_internals(principal: Principal) -> bool:
