@@ -11,6 +11,7 @@ import { becomeVisitor } from "../session.js";
 import { dayLabel, sameDay } from "../time.js";
 import { bar } from "./bar.js";
 import { composer } from "./composer.js";
+import { promiseNow, promiseState } from "./hours.js";
 import { companyIntro, keepPrompt, widgetActions } from "./widget.js";
 import { messageNode, signature } from "./message.js";
 import { statusText } from "./status.js";
@@ -55,6 +56,7 @@ export function chatView(root, { store, route }) {
     list,
   );
   const keep = h("div", { class: "keep-slot" });
+  const promise = h("div", { class: "promise-slot", "aria-live": "polite" });
   const writer = composer({
     onSend: (text) => send(text),
     onUpload: (file, caption, progress) => sendFile(file, caption, progress),
@@ -62,7 +64,7 @@ export function chatView(root, { store, route }) {
       if (id) store.live.typing(id);
     },
   });
-  const main = h("main", { class: "chat" }, scroller, jump, keep, writer.node);
+  const main = h("main", { class: "chat" }, scroller, jump, promise, keep, writer.node);
   root.append(header, main);
   store.viewing = id;
 
@@ -179,6 +181,11 @@ export function chatView(root, { store, route }) {
     }
   }
 
+  function drawPromise() {
+    const line = conversation ? promiseState(conversation) : company ? promiseNow(company) : null;
+    promise.replaceChildren(...(line ? [line] : []));
+  }
+
   function drawComposerState() {
     if (draftSlug && needsVerification(store.me)) {
       writer.disable(t("Confirm your email address to start a conversation. We sent you a link."));
@@ -285,6 +292,7 @@ export function chatView(root, { store, route }) {
       if (id && store.conversations.has(id)) conversation = store.conversations.get(id);
       drawHeader();
       drawComposerState();
+      drawPromise();
     }),
     store.on("me", drawComposerState),
     store.on("started", ({ item, conversation: started }) => {
@@ -330,6 +338,7 @@ export function chatView(root, { store, route }) {
   async function start() {
     drawHeader();
     drawComposerState();
+    drawPromise();
     drawMessages({ follow: true });
     try {
       if (id) {
@@ -343,6 +352,7 @@ export function chatView(root, { store, route }) {
       if (wanted) {
         company = await store.company(wanted);
         drawHeader();
+        drawPromise();
         if (isWidget || !id) intro.replaceChildren(companyIntro(company));
         drawMessages();
       }
