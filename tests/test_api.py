@@ -281,6 +281,7 @@ async def test_company_search_and_card(server: Server) -> None:
         "reply_within_minutes",
         "holidays",
         "retention_days",
+        "reply_by",
     }
     assert card["open_now"] is False and card["reply_within_minutes"] is None  # no hours set
     assert card["holidays"] == []

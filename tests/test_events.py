@@ -34,6 +34,7 @@ CONTRACTS: dict[str, set[str]] = {
         "created_at",
         "updated_at",
         "last_message_at",
+        "sla",
     },
     EventType.MESSAGE_CREATED: MESSAGE_KEYS,
     EventType.CONVERSATION_ASSIGNED: {"conversation_id", "owner", "previous"},

@@ -990,6 +990,20 @@ MATRIX: dict[tuple[str, str], Entry] = {
             )
         ],
     ),
+    ("GET", f"{API}/companies/{{slug}}/teams/{{team_id}}/sla"): OnObject(
+        "team", lambda t: [Req("GET", _company(t, f"/teams/{t.team_id}/sla"))]
+    ),
+    ("PUT", f"{API}/companies/{{slug}}/teams/{{team_id}}/sla"): OnObject(
+        "team",
+        lambda t: [
+            Req(
+                "PUT",
+                _company(t, f"/teams/{t.team_id}/sla"),
+                {"first_response_minutes": 1, "reassign_on_breach": True},
+                who=_admins_via_own(t),
+            )
+        ],
+    ),
     ("GET", f"{API}/companies/{{slug}}/labels"): OnObject(
         "company", lambda t: [Req("GET", _company(t, "/labels"))]
     ),

@@ -51,6 +51,7 @@ from eyelevel.web.api import (
 from eyelevel.web.api import callbacks as callbacks_api
 from eyelevel.web.api import inbox as inbox_api
 from eyelevel.web.api import search as search_api
+from eyelevel.web.api import sla as sla_api
 from eyelevel.web.api import webhooks as webhooks_api
 from eyelevel.web.inbox import pages as inbox
 from eyelevel.web.metrics import Metrics
@@ -261,6 +262,7 @@ def create_app(
         erasure.router,
         company_admin.router,
         email.router,
+        sla_api.router,
         webhooks_api.router,
         complaints.router,
         ws_router,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -155,6 +155,9 @@ class Conversation:
     channel: str = "messenger"
     language: str | None = None
     routing_rule_id: RoutingRuleId | None = None
+    # the open SLA clocks as shown (core/actions/sla.py) and the earliest due time among them
+    sla: list[dict[str, Any]] | None = None
+    sla_due_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,3 +298,53 @@ class Event:
     customer_id: CustomerId | None
     data: dict[str, Any]
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TeamSlaPolicy:
+    """A team's calendar (None: the company's hours or holidays) and its targets in business
+    minutes (None: no promise for that target)."""
+
+    company_id: CompanyId
+    team_id: TeamId
+    business_hours: dict[str, list[list[str]]] | None = None
+    holidays: list[dict[str, str]] | None = None
+    first_response_minutes: int | None = None
+    next_response_minutes: int | None = None
+    resolution_minutes: int | None = None
+    reassign_on_breach: bool = False
+
+
+class ClockState(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    MET = "met"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class SlaClock:
+    """One target's clock on one conversation (a row of ``sla_clocks``)."""
+
+    id: int
+    company_id: CompanyId
+    conversation_id: ConversationId
+    target: str  # core.rules.sla.Target
+    team_id: TeamId | None
+    target_minutes: int
+    state: ClockState
+    started_at: datetime
+    running_since: datetime | None
+    elapsed: timedelta
+    paused_at: datetime | None
+    paused: timedelta
+    due_at: datetime | None
+    warn_at: datetime | None
+    warned_at: datetime | None = None
+    breached_at: datetime | None = None
+    met_at: datetime | None = None
+    closed_at: datetime | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.state in (ClockState.RUNNING, ClockState.PAUSED)

@@ -34,6 +34,9 @@ class EventType(StrEnum):
     CALLBACK_REMINDER = "callback.reminder"  # company members only
     CALLBACK_ESCALATED = "callback.escalated"  # company members only
     CUSTOMER_CONTACT_CHANGED = "customer.contact_preferences_changed"
+    CONVERSATION_SLA_CHANGED = "conversation.sla_changed"
+    CONVERSATION_SLA_WARNING = "conversation.sla_warning"
+    CONVERSATION_SLA_BREACHED = "conversation.sla_breached"  # staff only: names the leads
 
 
 def iso(value: datetime | None) -> str | None:
@@ -95,6 +98,7 @@ def conversation_data(conversation: Conversation) -> dict[str, Any]:
         "created_at": iso(conversation.created_at),
         "updated_at": iso(conversation.updated_at),
         "last_message_at": iso(conversation.last_message_at),
+        "sla": conversation.sla or [],
     }
 
 

@@ -47,8 +47,10 @@ from eyelevel.core.entities import (
     NewEvent,
     ReadMarker,
     Role,
+    SlaClock,
     Status,
     Team,
+    TeamSlaPolicy,
 )
 from eyelevel.core.ids import (
     AgentId,
@@ -131,6 +133,7 @@ class Job:
 class ListSort(StrEnum):
     NEWEST = "newest"  # newest activity first
     WAITING = "waiting"  # the customer waiting longest first; those not waiting follow
+    DUE = "due"  # the earliest SLA due time first; those without one follow
 
 
 class ListPhase(StrEnum):
@@ -140,6 +143,8 @@ class ListPhase(StrEnum):
     WAITING = "waiting"  # waiting_since, last_activity_at, id: oldest first
     IDLE = "idle"  # sort=waiting's tail, nobody waiting: last_activity_at, id newest first
     MENTION = "mention"  # the agent's newest mention in the conversation, id: newest first
+    DUE = "due"  # sla_due_at, last_activity_at, id: earliest due first
+    UNDUE = "undue"  # sort=due's tail, no due time: last_activity_at, id newest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -1219,6 +1224,30 @@ class CallbackRepo(Protocol):
         limit: int,
     ) -> list[Callback]:
         """Slots starting in ``[since, until)``, earliest first."""
+
+
+class SlaRepo(Protocol):
+    """Team SLA policies and the clocks of conversations (docs/sla.md)."""
+
+    async def policy(self, company_id: CompanyId, team_id: TeamId) -> TeamSlaPolicy | None: ...
+    async def policies(self, company_id: CompanyId) -> list[TeamSlaPolicy]: ...
+    async def save_policy(self, policy: TeamSlaPolicy, now: datetime) -> None: ...
+    async def clocks_of(
+        self, company_id: CompanyId, conversation_id: ConversationId
+    ) -> list[SlaClock]: ...
+    async def get_clock(self, clock_id: int) -> SlaClock | None: ...
+    async def insert_clock(self, clock: SlaClock) -> SlaClock:
+        """Stores a new clock (its ``id`` is ignored); returns it with its id."""
+        ...
+
+    async def update_clock(self, clock: SlaClock) -> None: ...
+    async def set_summary(
+        self,
+        conversation_id: ConversationId,
+        summary: Sequence[dict[str, Any]] | None,
+        due_at: datetime | None,
+    ) -> None:
+        """The conversation's ``sla`` (its open clocks as shown) and ``sla_due_at``."""
         ...
 
 
@@ -1278,6 +1307,8 @@ class UnitOfWork(Protocol):
     def callbacks(self) -> CallbackRepo: ...
     @property
     def contact(self) -> ContactRepo: ...
+    @property
+    def sla(self) -> SlaRepo: ...
 
     async def emit(self, event: NewEvent, now: datetime) -> Event:
         """Append an event in this transaction; it is published only after commit."""

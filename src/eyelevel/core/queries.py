@@ -172,9 +172,12 @@ def _check_position(flt: ConversationFilter) -> None:
         fits = flt.after.phase == ListPhase.MENTION
     elif flt.sort == ListSort.WAITING:
         fits = flt.after.phase in (ListPhase.WAITING, ListPhase.IDLE)
+    elif flt.sort == ListSort.DUE:
+        fits = flt.after.phase in (ListPhase.DUE, ListPhase.UNDUE)
     else:
         fits = flt.after.phase == ListPhase.ACTIVITY
-    if not fits or (flt.after.phase == ListPhase.WAITING and flt.after.activity is None):
+    two_times = (ListPhase.WAITING, ListPhase.DUE)
+    if not fits or (flt.after.phase in two_times and flt.after.activity is None):
         raise DomainError(
             ErrorCode.VALIDATION, "the cursor belongs to another sort or filter", field="cursor"
         )

@@ -21,6 +21,7 @@ from eyelevel.core.actions import (
     mail_outbound,
     notifications,
     retention,
+    sla,
     webhooks,
 )
 from eyelevel.core.callbacks import CallbackId
@@ -65,6 +66,14 @@ def handlers(
             ctx,
             ConversationId(int(payload["conversation_id"])),
             datetime.fromisoformat(payload["snoozed_until"]),
+        )
+
+    async def sla_timer(payload: dict[str, Any]) -> None:
+        await sla.check_sla_timer(
+            ctx,
+            int(payload["clock_id"]),
+            str(payload["kind"]),
+            datetime.fromisoformat(payload["at"]),
         )
 
     async def deliver_webhook(payload: dict[str, Any]) -> None:
@@ -119,6 +128,7 @@ def handlers(
         exports.BUILD: build_export,
         exports.EXPIRE: expire_export,
         conversations.WAKE_SNOOZED: wake_snoozed,
+        sla.SLA_TIMER: sla_timer,
         webhooks.DELIVER: deliver_webhook,
     }
 

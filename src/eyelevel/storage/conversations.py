@@ -201,12 +201,17 @@ class SqlConversations(Repo):
             return await self._mentioned(flt, flt.mentioning, latest)
         if flt.sort == ListSort.NEWEST:
             return await self._stretch(flt, ListPhase.ACTIVITY, flt.limit, latest)
-        if flt.after is not None and flt.after.phase == ListPhase.IDLE:
-            return await self._stretch(flt, ListPhase.IDLE, flt.limit, latest)
-        rows = await self._stretch(flt, ListPhase.WAITING, flt.limit, latest)
+        keyed, tail = (
+            (ListPhase.WAITING, ListPhase.IDLE)
+            if flt.sort == ListSort.WAITING
+            else (ListPhase.DUE, ListPhase.UNDUE)
+        )
+        if flt.after is not None and flt.after.phase == tail:
+            return await self._stretch(flt, tail, flt.limit, latest)
+        rows = await self._stretch(flt, keyed, flt.limit, latest)
         if len(rows) < flt.limit:
             rest = replace(flt, after=None)
-            rows += await self._stretch(rest, ListPhase.IDLE, flt.limit - len(rows), latest)
+            rows += await self._stretch(rest, tail, flt.limit - len(rows), latest)
         return rows
 
     async def _stretch(
@@ -217,22 +222,23 @@ class SqlConversations(Repo):
         pos = flt.after
         if pos is not None and pos.phase != phase:
             raise ValueError(f"a {pos.phase} position in a {phase} stretch")
-        if phase == ListPhase.WAITING:
-            stmt = stmt.where(c.waiting_since.is_not(None))
+        if phase in _KEYED:
+            key = _KEYED[phase]
+            stmt = stmt.where(key.is_not(None))
             if pos is not None:
                 assert pos.activity is not None
                 stmt = stmt.where(
-                    c.waiting_since >= pos.at,
+                    key >= pos.at,
                     or_(
-                        c.waiting_since > pos.at,
+                        key > pos.at,
                         c.last_activity_at > pos.activity,
                         and_(c.last_activity_at == pos.activity, c.id > pos.id),
                     ),
                 )
-            stmt = stmt.order_by(c.waiting_since, c.last_activity_at, c.id)
+            stmt = stmt.order_by(key, c.last_activity_at, c.id)
         else:
-            if phase == ListPhase.IDLE:
-                stmt = stmt.where(c.waiting_since.is_(None))
+            if phase in _TAIL:
+                stmt = stmt.where(_TAIL[phase].is_(None))
             if pos is not None:
                 stmt = stmt.where(
                     c.last_activity_at <= pos.at,
@@ -361,10 +367,24 @@ def _filters(flt: ConversationFilter) -> list[Any]:
     return out
 
 
+# the ordered stretches (oldest key first) and the tails without a key (newest activity first)
+_KEYED = {
+    ListPhase.WAITING: t.conversations.c.waiting_since,
+    ListPhase.DUE: t.conversations.c.sla_due_at,
+}
+_TAIL = {
+    ListPhase.IDLE: t.conversations.c.waiting_since,
+    ListPhase.UNDUE: t.conversations.c.sla_due_at,
+}
+
+
 def _position(conv: Conversation, phase: ListPhase) -> ListPosition:
     if phase == ListPhase.WAITING:
         assert conv.waiting_since is not None
         return ListPosition(phase, conv.waiting_since, conv.id, conv.last_activity_at)
+    if phase == ListPhase.DUE:
+        assert conv.sla_due_at is not None
+        return ListPosition(phase, conv.sla_due_at, conv.id, conv.last_activity_at)
     return ListPosition(phase, conv.last_activity_at, conv.id)
 
 

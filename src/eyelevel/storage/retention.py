@@ -125,6 +125,7 @@ class SqlRetention(Repo):
             t.read_markers,
             t.contact_starts,
             t.notifications,
+            t.sla_clocks,
         ):
             await self._c.execute(
                 delete(table).where(

@@ -94,6 +94,8 @@ def conversation_from(r: Row[Any]) -> Conversation:
         r.channel,
         r.language,
         r.routing_rule_id,
+        r.sla,
+        r.sla_due_at,
     )
 
 

@@ -238,6 +238,10 @@ conversations = Table(
     Column("last_message_at", TS),
     # since when the customer waits for an answer (their oldest unanswered message); NULL: not
     Column("waiting_since", TS),
+    # the open SLA clocks as the inbox and the customer see them, and the earliest due time
+    # among them (sort=due); kept by core/actions/sla.py (migration 0015)
+    Column("sla", JSON),
+    Column("sla_due_at", TS),
     # the customer was erased while it was under legal hold (migration 0012): left out of
     # lists and search, readable by the company's admins only, deleted when the hold ends
     Column("restricted_at", TS),
@@ -259,6 +263,14 @@ conversations = Table(
         "company_id",
         "status",
         "waiting_since",
+        "last_activity_at",
+        "id",
+    ),
+    Index(
+        "ix_conversations_company_status_due",
+        "company_id",
+        "status",
+        "sla_due_at",
         "last_activity_at",
         "id",
     ),
@@ -890,4 +902,48 @@ notifications = Table(
     UniqueConstraint("company_id", "message_id", "channel"),
     Index("ix_notifications_conversation", "company_id", "conversation_id", "channel", "state"),
     Index("ix_notifications_claim", "claim"),
+)
+
+# -- business calendars and SLA clocks (migration 0015, docs/sla.md) ---------------------------
+
+# per team: its calendar (NULL: the company's hours / holidays) and its targets in business
+# minutes (NULL: no promise for that target)
+team_sla_policies = Table(
+    "team_sla_policies",
+    metadata,
+    Column("company_id", Id, ForeignKey("companies.id"), primary_key=True, autoincrement=False),
+    Column("team_id", Id, ForeignKey("teams.id"), primary_key=True, autoincrement=False),
+    Column("business_hours", JSON),
+    Column("holidays", JSON),
+    Column("first_response_minutes", Integer),
+    Column("next_response_minutes", Integer),
+    Column("resolution_minutes", Integer),
+    Column("reassign_on_breach", Boolean, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+# one row per conversation and started target; the record of promises kept and broken
+sla_clocks = Table(
+    "sla_clocks",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("company_id", Id, ForeignKey("companies.id"), nullable=False),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), nullable=False),
+    Column("target", String(20), nullable=False),  # first_response | next_response | resolution
+    Column("team_id", Id),  # whose targets (NULL: the company's promise); no key: outlives it
+    Column("target_minutes", Integer, nullable=False),
+    Column("state", String(10), nullable=False),  # running | paused | met | cancelled
+    Column("started_at", TS, nullable=False),
+    Column("running_since", TS),  # NULL while paused or closed
+    Column("elapsed_us", BigInteger, nullable=False),  # business time used before running_since
+    Column("paused_at", TS),
+    Column("paused_us", BigInteger, nullable=False),  # wall-clock time spent paused
+    Column("due_at", TS),  # NULL while paused
+    Column("warn_at", TS),
+    Column("warned_at", TS),
+    Column("breached_at", TS),
+    Column("met_at", TS),
+    Column("closed_at", TS),
+    Index("ix_sla_clocks_company_conversation", "company_id", "conversation_id", "id"),
+    Index("ix_sla_clocks_company_started", "company_id", "started_at"),
 )

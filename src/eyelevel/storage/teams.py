@@ -94,6 +94,10 @@ class SqlTeams(Repo):
         return [ConversationId(r.id) for r in rows]
 
     async def delete(self, company_id: CompanyId, team_id: TeamId) -> None:
+        p = t.team_sla_policies.c
+        await self._c.execute(
+            delete(t.team_sla_policies).where(p.company_id == company_id, p.team_id == team_id)
+        )
         await self._c.execute(
             delete(t.team_members).where(
                 t.team_members.c.company_id == company_id, t.team_members.c.team_id == team_id

@@ -29,6 +29,7 @@ from eyelevel.storage.retention import SqlRetention
 from eyelevel.storage.routing import SqlRouting
 from eyelevel.storage.search import SqlSearch
 from eyelevel.storage.sharing import SqlSharing
+from eyelevel.storage.sla import SqlSla
 from eyelevel.storage.stream import SqlEvents, SqlJobs
 from eyelevel.storage.teams import SqlTeams
 from eyelevel.storage.webhooks import SqlWebhooks
@@ -64,6 +65,7 @@ class SqlUnitOfWork:
         self.mail = SqlMail(conn)
         self.callbacks = SqlCallbacks(conn)
         self.contact = SqlContact(conn)
+        self.sla = SqlSla(conn)
         self.emitted: list[Event] = []
         self._writable = writable
 

@@ -3,7 +3,8 @@
 Newest-activity cursors keep the original format (``<at>|<id>``, see
 :func:`eyelevel.web.schemas.encode_cursor`); the other orders prefix their phase, so a cursor
 continues only the order it came from (``w|<waiting since>|<activity>|<id>``,
-``i|<activity>|<id>`` for sort=waiting's tail, ``m|<mentioned at>|<id>``).
+``i|<activity>|<id>`` for sort=waiting's tail, ``m|<mentioned at>|<id>``, and for sort=due
+``d|<due at>|<activity>|<id>`` and ``u|<activity>|<id>`` for its tail).
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from eyelevel.core.errors import DomainError, ErrorCode
 from eyelevel.core.ports import ListPhase, ListPosition
 from eyelevel.web.schemas import decode_cursor, encode_cursor
 
-_PREFIX = {ListPhase.WAITING: "w", ListPhase.IDLE: "i", ListPhase.MENTION: "m"}
+_PREFIX = {
+    ListPhase.WAITING: "w",
+    ListPhase.IDLE: "i",
+    ListPhase.MENTION: "m",
+    ListPhase.DUE: "d",
+    ListPhase.UNDUE: "u",
+}
+_TWO_TIMES = (ListPhase.WAITING, ListPhase.DUE)
 _PHASE = {v: k for k, v in _PREFIX.items()}
 
 
@@ -23,7 +31,7 @@ def encode_position(pos: ListPosition) -> str:
     if pos.phase == ListPhase.ACTIVITY:
         return encode_cursor(pos.at, pos.id)
     parts = [_PREFIX[pos.phase], pos.at.isoformat()]
-    if pos.phase == ListPhase.WAITING:
+    if pos.phase in _TWO_TIMES:
         assert pos.activity is not None
         parts.append(pos.activity.isoformat())
     parts.append(str(pos.id))
@@ -41,7 +49,7 @@ def decode_position(cursor: str) -> ListPosition:
         at, row_id = decode_cursor(cursor)
         return ListPosition(ListPhase.ACTIVITY, at, row_id)
     parts = rest.split("|")
-    if len(parts) != (3 if phase == ListPhase.WAITING else 2):
+    if len(parts) != (3 if phase in _TWO_TIMES else 2):
         raise _invalid()
     try:
         times = [_aware(p) for p in parts[:-1]]

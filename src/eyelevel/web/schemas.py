@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,6 +23,7 @@ from eyelevel.core.entities import (
 )
 from eyelevel.core.errors import DomainError, ErrorCode
 from eyelevel.core.events import conversation_data, message_data
+from eyelevel.core.rules import business_time
 from eyelevel.core.rules.hours import is_open
 from eyelevel.core.rules.sharing import SharedCustomer
 
@@ -168,6 +169,11 @@ class CompanyOut(Out):
         default=None,
         description="days a resolved conversation is kept, then deleted; null: kept for ever",
     )
+    reply_by: datetime | None = Field(
+        default=None,
+        description="when a message written now is answered at the latest, if the promise "
+        "holds: reply_within_minutes of business time from now (null without a promise)",
+    )
 
     @classmethod
     def of(cls, c: Company, now: datetime) -> CompanyOut:
@@ -182,6 +188,17 @@ class CompanyOut(Out):
             reply_within_minutes=c.reply_within_minutes,
             holidays=[HolidayOut(date=h["date"], name=h["name"]) for h in c.holidays],
             retention_days=c.retention_days,
+            reply_by=(
+                None
+                if c.reply_within_minutes is None
+                else business_time.add(
+                    business_time.Calendar.of(
+                        c.timezone, business_time.counting_hours(c.business_hours), c.holidays
+                    ),
+                    now,
+                    timedelta(minutes=c.reply_within_minutes),
+                )
+            ),
         )
 
 
@@ -268,6 +285,19 @@ class CustomerRefOut(Out):
         )
 
 
+class SlaClockOut(Out):
+    """An open SLA clock of a conversation (docs/sla.md)."""
+
+    target: Literal["first_response", "next_response", "resolution"]
+    minutes: int = Field(description="the target, in business minutes")
+    started_at: datetime
+    due_at: datetime | None = Field(description="null while paused (pending or snoozed)")
+    warn_at: datetime | None = Field(description="when 80 % of the target is used")
+    paused: bool
+    warned: bool = Field(description="80 % of the target is used")
+    breached_at: datetime | None = Field(description="when the promise was broken")
+
+
 class ConversationOut(Out):
     id: int
     company_id: int
@@ -314,6 +344,10 @@ class ConversationOut(Out):
         default=None,
         description="company members: the routing rule that put it into its team (null: none "
         "matched, or it was routed by hand)",
+    )
+    sla: list[SlaClockOut] = Field(
+        default_factory=list,
+        description="the open response-time promises (SLA clocks), soonest due first",
     )
 
     @classmethod

@@ -17,11 +17,12 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 
+from eyelevel.core.actions import sla
 from eyelevel.core.entities import Conversation, MessageKind, Status
 from eyelevel.core.errors import DomainError, ErrorCode
 from eyelevel.core.events import assigned, owner_data
 from eyelevel.core.ids import AgentId, CompanyId, ConversationTopicId, TeamId
-from eyelevel.core.ports import UnitOfWork
+from eyelevel.core.ports import Context, UnitOfWork
 from eyelevel.core.rules.hours import is_open
 from eyelevel.core.rules.routing import Candidate, Facts, RoundRobin, first_match
 
@@ -29,11 +30,12 @@ _LANGUAGE = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,2}$")
 
 
 async def route_txn(
-    uow: UnitOfWork, conversation: Conversation, *, text: str, now: datetime
+    uow: UnitOfWork, ctx: Context, conversation: Conversation, *, text: str, now: datetime
 ) -> Conversation:
     """Evaluate the company's routing rules for a conversation that has no agent: the first
-    match (or the default team, or nobody) becomes its owner, with the rule recorded; then
-    the team's auto-assignment runs. Returns the conversation as it is now."""
+    match (or the default team, or nobody) becomes its owner, with the rule recorded, and its
+    response-time clocks take that team's targets; then the team's auto-assignment runs.
+    Returns the conversation as it is now."""
     if conversation.owner_agent_id is not None:
         return conversation
     company = await uow.companies.get(conversation.company_id)
@@ -59,6 +61,7 @@ async def route_txn(
                 assigned(company.id, conversation.id, owner_data(routed), owner_data(conversation)),
                 now,
             )
+            await sla.update_clocks_txn(uow, ctx, routed)
         conversation = routed
     if team_id is not None:
         await fill_teams_txn(uow, company.id, [team_id], now=now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from eyelevel.core.actions import sla
 from eyelevel.core.actions.access import access_conversation_txn, require_role
 from eyelevel.core.actions.assignment import (
     after_status_txn,
@@ -143,7 +144,7 @@ async def check_start_conversation(
         )
         fresh = await uow.conversations.get(conversation.id)
         assert fresh is not None
-        fresh = await route_txn(uow, fresh, text=body, now=now)
+        fresh = await route_txn(uow, ctx, fresh, text=body, now=now)
         return Started(fresh, sent.message, company)
 
     return await ctx.db.write("start_conversation", txn)
@@ -185,6 +186,10 @@ async def check_assign(
             return conversation
         now = ctx.clock.now()
         await uow.conversations.set_owner(conversation.id, agent_id, team_id, now)
+        if team_id is not None:  # another team's targets and calendar
+            moved = await uow.conversations.get(conversation.id)
+            assert moved is not None
+            await sla.update_clocks_txn(uow, ctx, moved)
         updated = await uow.conversations.get(conversation.id)
         assert updated is not None
         await uow.emit(
@@ -264,6 +269,9 @@ async def check_change_status(
                 snoozed_until,
             )
         await uow.emit(status_changed(conversation, status, snoozed_until), now)
+        changed = await uow.conversations.get(conversation.id)
+        assert changed is not None
+        await sla.update_clocks_txn(uow, ctx, changed)
         await after_status_txn(uow, conversation, status, now=now)
         updated = await uow.conversations.get(conversation.id)
         assert updated is not None
@@ -293,6 +301,9 @@ async def check_wake_snoozed(
         now = ctx.clock.now()
         await uow.conversations.set_status(conversation.id, Status.OPEN, None, now)
         await uow.emit(status_changed(conversation, Status.OPEN, None), now)
+        woke = await uow.conversations.get(conversation.id)
+        assert woke is not None
+        await sla.update_clocks_txn(uow, ctx, woke)
         return True
 
     return await ctx.db.write("wake_snoozed", txn)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from eyelevel.core.actions import sla
 from eyelevel.core.actions.access import access_conversation_txn
 from eyelevel.core.actions.assignment import after_status_txn
 from eyelevel.core.actions.mail_outbound import queue_reply_txn
@@ -228,6 +229,15 @@ async def do_send_message_txn(
     if status != conversation.status:
         await uow.emit(status_changed(conversation, status, None), now)
         await after_status_txn(uow, conversation, status, now=now)
+    if sla.needs_update(conversation, kind, status != conversation.status):
+        after = replace(
+            conversation,
+            status=status,
+            snoozed_until=None if status != conversation.status else conversation.snoozed_until,
+            last_seq=seq,
+            waiting_since=waiting_since_after(conversation.waiting_since, kind, now),
+        )
+        await sla.update_clocks_txn(uow, ctx, after, message=kind, first_message=seq == 1)
     if conversation.channel == Channel.EMAIL:
         # agents' answers go out by mail: that mail is the notification
         await queue_reply_txn(uow, ctx, conversation, message)

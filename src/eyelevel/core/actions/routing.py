@@ -603,7 +603,7 @@ async def check_set_topic(
         changed = replace(conversation, topic_id=topic)
         if changed.owner_agent_id is None:
             text = await first_text_txn(uow, changed)
-            return await route_txn(uow, changed, text=text, now=now)
+            return await route_txn(uow, ctx, changed, text=text, now=now)
         fresh = await uow.conversations.get(conversation.id)
         assert fresh is not None
         return fresh

@@ -24,6 +24,8 @@ STAFF_ONLY = frozenset(
         EventType.CONVERSATION_LABELS_CHANGED,
         EventType.CALLBACK_REMINDER,
         EventType.CALLBACK_ESCALATED,
+        EventType.CONVERSATION_SLA_BREACHED,  # names the leads told; the customer learns of
+        # the breach from conversation.sla_changed
     }
 )
 

@@ -64,7 +64,9 @@ async def list_conversations(
         ListSort,
         Query(
             description="newest: newest activity first; waiting (company members): the "
-            "customer waiting longest first, then those nobody waits for, newest first"
+            "customer waiting longest first, then those nobody waits for, newest first; due "
+            "(company members): the earliest SLA due time first, then those without one, "
+            "newest first"
         ),
     ] = ListSort.NEWEST,
     mentions: Annotated[

@@ -239,6 +239,14 @@ export class Store extends EventTarget {
         // changed on another device: an open privacy or contact card reads itself again
         this.emit("privacy", data);
         return;
+      case "conversation.sla_changed": {
+        const conversation = this.conversations.get(data.conversation_id);
+        if (conversation) {
+          conversation.sla = data.sla;
+          this.emit("conversations");
+        }
+        return;
+      }
       case "conversation.status_changed": {
         const conversation = this.conversations.get(data.conversation_id);
         if (conversation) {

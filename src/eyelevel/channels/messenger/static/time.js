@@ -7,6 +7,7 @@ const locale =
   (lang === "de" ? "de-DE" : "en-GB");
 const clock = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit" });
 const weekdayShort = new Intl.DateTimeFormat(locale, { weekday: "short" });
+const weekdayLong = new Intl.DateTimeFormat(locale, { weekday: "long" });
 const shortDate = new Intl.DateTimeFormat(locale, { day: "numeric", month: "short" });
 const longDate = new Intl.DateTimeFormat(locale, { weekday: "long", day: "numeric", month: "long" });
 const longDateYear = new Intl.DateTimeFormat(locale, {
@@ -131,4 +132,15 @@ export function duration(minutes) {
   if (rest === 0) return unit(hours, "hour");
   const list = new Intl.ListFormat(locale, { type: "conjunction" });
   return list.format([unit(hours, "hour"), unit(rest, "minute")]);
+}
+
+// When a promise falls due, in the customer's own time: "today 15:30", "tomorrow 09:00",
+// "Monday 09:00" within a week, else a date with the time.
+export function dueWhen(iso, now = new Date()) {
+  const date = new Date(iso);
+  const time = clock.format(date);
+  const ahead = -daysAgo(date, now);
+  if (ahead <= 0) return t("today {time}", { time });
+  if (ahead === 1) return t("tomorrow {time}", { time });
+  return ahead < 7 ? `${weekdayLong.format(date)} ${time}` : fullDate(iso);
 }

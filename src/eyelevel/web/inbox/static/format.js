@@ -96,3 +96,28 @@ export function ahead(iso) {
   if (date.toDateString() === new Date().toDateString()) return clockTime.format(date);
   return days < 6 ? weekdayTime.format(date) : dayMonth.format(date);
 }
+
+// The conversation's most urgent open promise (the server sends them soonest due first)
+export function slaClock(conversation) {
+  return (conversation?.sla || [])[0] || null;
+}
+
+// ok | risk (80 % used) | late (breached) | paused: the due chip's colour
+export function dueLevel(clock, now = Date.now()) {
+  if (clock.breached_at || (clock.due_at && new Date(clock.due_at).getTime() <= now)) return "late";
+  if (clock.paused) return "paused";
+  if (clock.warned || (clock.warn_at && new Date(clock.warn_at).getTime() <= now)) return "risk";
+  return "ok";
+}
+
+// "due in 12 min", "5 min overdue", "paused": a due time relative to now, for a list
+export function dueText(clock, now = Date.now()) {
+  if (clock.paused && !clock.breached_at) return t("paused");
+  const minutes = Math.round((new Date(clock.due_at).getTime() - now) / 60000);
+  const n = Math.abs(minutes);
+  let amount = t("{n} min", { n });
+  if (n >= 1440) amount = t("{n} d", { n: Math.floor(n / 1440) });
+  else if (n >= 60) amount = t("{n} h", { n: Math.floor(n / 60) });
+  if (minutes < 0) return t("{time} overdue", { time: amount });
+  return t("due in {time}", { time: amount });
+}

@@ -396,6 +396,13 @@ export class Store extends EventTarget {
         });
         this.refreshCounts();
         break;
+      case "conversation.sla_changed":
+        this.patch(data.conversation_id, { sla: data.sla });
+        break;
+      case "conversation.sla_warning":
+      case "conversation.sla_breached":
+        this.emit("sla", { type: frame.type, data });
+        break;
       case "conversation.labels_changed":
         this.patch(data.conversation_id, { labels: data.label_ids });
         this.refreshCounts();

@@ -13,6 +13,7 @@ import { bar } from "./bar.js";
 import { caseCard } from "./complaint.js";
 import { callbackPanel } from "./callback.js";
 import { composer } from "./composer.js";
+import { promiseNow, promiseState } from "./hours.js";
 import { companyIntro, keepPrompt, widgetActions } from "./widget.js";
 import { messageNode, signature } from "./message.js";
 import { statusText } from "./status.js";
@@ -58,6 +59,7 @@ export function chatView(root, { store, route }) {
   );
   const keep = h("div", { class: "keep-slot" });
   const complaint = id ? caseCard(store, id) : null;
+  const promise = h("div", { class: "promise-slot", "aria-live": "polite" });
   const writer = composer({
     onSend: (text) => send(text),
     onUpload: (file, caption, progress) => sendFile(file, caption, progress),
@@ -73,6 +75,7 @@ export function chatView(root, { store, route }) {
     complaint?.node,
     scroller,
     jump,
+    promise,
     callback?.node,
     keep,
     writer.node,
@@ -193,6 +196,11 @@ export function chatView(root, { store, route }) {
     }
   }
 
+  function drawPromise() {
+    const line = conversation ? promiseState(conversation) : company ? promiseNow(company) : null;
+    promise.replaceChildren(...(line ? [line] : []));
+  }
+
   function drawComposerState() {
     if (draftSlug && needsVerification(store.me)) {
       writer.disable(t("Confirm your email address to start a conversation. We sent you a link."));
@@ -299,6 +307,7 @@ export function chatView(root, { store, route }) {
       if (id && store.conversations.has(id)) conversation = store.conversations.get(id);
       drawHeader();
       drawComposerState();
+      drawPromise();
     }),
     store.on("me", drawComposerState),
     store.on("started", ({ item, conversation: started }) => {
@@ -344,6 +353,7 @@ export function chatView(root, { store, route }) {
   async function start() {
     drawHeader();
     drawComposerState();
+    drawPromise();
     drawMessages({ follow: true });
     try {
       if (id) {
@@ -357,6 +367,7 @@ export function chatView(root, { store, route }) {
       if (wanted) {
         company = await store.company(wanted);
         drawHeader();
+        drawPromise();
         if (isWidget || !id) intro.replaceChildren(companyIntro(company));
         drawMessages();
       }

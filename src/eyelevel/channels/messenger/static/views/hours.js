@@ -2,7 +2,16 @@
 // hours (in its own time zone, today highlighted) and its response-time promise.
 import { h, icon } from "../dom.js";
 import { t } from "../i18n.js";
-import { WEEK, customerTimeZone, duration, openAt, spansText, todayIn, weekdayNames } from "../time.js";
+import {
+  WEEK,
+  customerTimeZone,
+  dueWhen,
+  duration,
+  openAt,
+  spansText,
+  todayIn,
+  weekdayNames,
+} from "../time.js";
 
 export function isOpen(company) {
   if (typeof company.open_now === "boolean") return company.open_now;
@@ -44,6 +53,46 @@ export function promiseLine(company) {
       company: company.name,
       time: duration(minutes),
     }),
+  });
+}
+
+// The promise for a message written now: "We answer within 2 hours (business hours) — by
+// today 15:30", in the customer's time (the server counted the business time).
+export function promiseNow(company) {
+  const minutes = company.reply_within_minutes;
+  if (!minutes || !company.reply_by) return null;
+  const time = duration(minutes);
+  const when = dueWhen(company.reply_by);
+  return h("p", {
+    class: "promise promise-now",
+    text: t("We answer within {time} (business hours) — by {when}.", { time, when }),
+  });
+}
+
+// A conversation's open answer promise, or an honest word when it is at risk or broken;
+// nothing while nobody owes an answer (or the clock is paused: we wait for the customer).
+export function promiseState(conversation) {
+  const clock = (conversation?.sla || []).find((c) => c.target !== "resolution");
+  if (!clock || (clock.paused && !clock.breached_at)) return null;
+  if (clock.breached_at) {
+    return h("p", {
+      class: "promise promise-late",
+      role: "status",
+      text: t("Taking longer than promised — we're on it."),
+    });
+  }
+  const when = dueWhen(clock.due_at);
+  if (clock.warned) {
+    return h("p", {
+      class: "promise promise-risk",
+      role: "status",
+      text: t("This is taking a little longer — we still aim to answer by {when}.", { when }),
+    });
+  }
+  const time = duration(clock.minutes);
+  return h("p", {
+    class: "promise",
+    text: t("We answer within {time} (business hours) — by {when}.", { time, when }),
   });
 }
 

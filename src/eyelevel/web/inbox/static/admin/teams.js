@@ -1,4 +1,4 @@
-// Teams: create, rename, delete, and choose their members.
+// Teams: create, rename, delete, choose their members, and set their promises (admin/sla.js).
 import { announce, h } from "../messenger/dom.js";
 import { t, tn } from "../messenger/i18n.js";
 import { post } from "../messenger/api.js";
@@ -7,6 +7,7 @@ import { messageFor } from "../errors.js";
 import { confirmDialog } from "../views/dialog.js";
 import { errorLine, field, run, uid } from "../views/form.js";
 import { fill } from "../fill.js";
+import { slaPanel } from "./sla.js";
 
 export function teamsPage(root, { store }) {
   const list = h("div", { class: "stack" });
@@ -128,6 +129,7 @@ export function teamsPage(root, { store }) {
       ),
       local.node,
       h("div", { class: "form-actions" }, saveMembers, remove),
+      slaPanel(store, team),
     );
   }
 

@@ -6,7 +6,15 @@ import { announce, h } from "../messenger/dom.js";
 import { t, tn } from "../messenger/i18n.js";
 import { fullDate, listTime } from "../messenger/time.js";
 import { messageFor } from "../errors.js";
-import { ahead, customerName, since, statusName } from "../format.js";
+import {
+  ahead,
+  customerName,
+  dueLevel,
+  dueText,
+  since,
+  slaClock,
+  statusName,
+} from "../format.js";
 import { icon } from "../icons.js";
 import { go } from "../router.js";
 import { preview } from "../store.js";
@@ -69,7 +77,21 @@ function activity(c) {
   return c.last_message_at || c.updated_at || c.created_at || "";
 }
 
+function dueOf(c) {
+  return c.status === "resolved" ? null : slaClock(c)?.due_at || null;
+}
+
 function compare(sort) {
+  if (sort === "due") {
+    return (a, b) => {
+      const da = dueOf(a);
+      const db = dueOf(b);
+      if (da && db) return da < db ? -1 : da > db ? 1 : a.id - b.id;
+      if (da) return -1;
+      if (db) return 1;
+      return activity(a) < activity(b) ? 1 : activity(a) > activity(b) ? -1 : b.id - a.id;
+    };
+  }
   if (sort === "newest") {
     return (a, b) => (activity(a) < activity(b) ? 1 : activity(a) > activity(b) ? -1 : b.id - a.id);
   }
@@ -113,6 +135,7 @@ export function listPane(store, { linkFor }) {
     { id: sortId, class: "sort" },
     h("option", { value: "waiting", text: t("Oldest waiting first") }),
     h("option", { value: "newest", text: t("Newest first") }),
+    h("option", { value: "due", text: t("Due first") }),
   );
   const sortBox = h(
     "div",
@@ -176,6 +199,22 @@ export function listPane(store, { linkFor }) {
     const showOwner = route.view !== "mine";
     const owner = c.owner ? store.ownerName(c.owner) : null;
     const unread = c.unread || 0;
+    const clock = c.status === "resolved" ? null : slaClock(c);
+    const level = clock ? dueLevel(clock) : null;
+    const due = clock
+      ? h(
+          "span",
+          {
+            class: `due-chip due-${level}`,
+            "data-clock": JSON.stringify(clock),
+            title: clock.due_at
+              ? t("Answer promised by {time}", { time: fullDate(clock.due_at) })
+              : t("Paused while we wait for the customer"),
+          },
+          icon("clock"),
+          h("span", { class: "due-text", text: dueText(clock) }),
+        )
+      : null;
     const link = h(
       "a",
       {
@@ -232,6 +271,7 @@ export function listPane(store, { linkFor }) {
       h(
         "span",
         { class: "conv-tags" },
+        due,
         c.status !== "open"
           ? h("span", { class: `status-pill small status-${c.status}`, text: statusName(c.status) })
           : null,
@@ -317,6 +357,11 @@ export function listPane(store, { linkFor }) {
 
   function drawTimes() {
     for (const el of ul.querySelectorAll(".wait-text")) el.textContent = since(el.dataset.since);
+    for (const el of ul.querySelectorAll(".due-chip")) {
+      const clock = JSON.parse(el.dataset.clock);
+      el.className = `due-chip due-${dueLevel(clock)}`;
+      el.querySelector(".due-text").textContent = dueText(clock);
+    }
   }
   const ticker = setInterval(drawTimes, TICK);
 
