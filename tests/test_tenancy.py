@@ -1440,6 +1440,13 @@ MATRIX: dict[tuple[str, str], Entry] = {
         "conversation",
         lambda t: [Req("POST", _conv(t, "/complaint/steps"), {"kind": "rejected"})],
     ),
+    ("GET", f"{API}/conversations/{{conversation_id}}/rating"): OnObject(
+        "conversation", lambda t: [Req("GET", _conv(t, "/rating"))]
+    ),
+    ("PUT", f"{API}/conversations/{{conversation_id}}/rating"): OnObject(
+        "conversation",
+        lambda t: [Req("PUT", _conv(t, "/rating"), {"score": 1, "comment": "Intrusion"})],
+    ),
     ("POST", f"{API}/conversations/{{conversation_id}}/status"): OnObject(
         "conversation",
         lambda t: [

@@ -46,6 +46,7 @@ from eyelevel.web.api import (
     exports,
     labels,
     privacy,
+    ratings,
     routing,
 )
 from eyelevel.web.api import callbacks as callbacks_api
@@ -265,6 +266,7 @@ def create_app(
         sla_api.router,
         webhooks_api.router,
         complaints.router,
+        ratings.router,
         ws_router,
         ops.router,
         pages.router,

@@ -348,3 +348,21 @@ class SlaClock:
     @property
     def open(self) -> bool:
         return self.state in (ClockState.RUNNING, ClockState.PAUSED)
+
+
+@dataclass(frozen=True, slots=True)
+class Rating:
+    """A customer's rating of a resolved conversation (CSAT): 1–5 and an optional comment.
+
+    ``agent_id``/``team_id``: who owned the conversation when it was rated (the reports count
+    the rating there)."""
+
+    company_id: CompanyId
+    conversation_id: ConversationId
+    customer_id: CustomerId
+    score: int
+    comment: str
+    agent_id: AgentId | None
+    team_id: TeamId | None
+    created_at: datetime
+    updated_at: datetime

@@ -55,6 +55,8 @@ class ErrorCode(StrEnum):
     COMPLAINT_EXISTS = "complaint_exists"
     COMPLAINT_STATE = "complaint_state"
     APPROVAL_REQUIRED = "approval_required"
+    FEEDBACK_NOT_REQUESTED = "feedback_not_requested"
+    CONVERSATION_NOT_RESOLVED = "conversation_not_resolved"
     CONVERSATION_RESTRICTED = "conversation_restricted"
     CONVERSATION_TOPIC_REQUIRED = "conversation_topic_required"
     INVALID_CONVERSATION_TOPIC = "invalid_conversation_topic"

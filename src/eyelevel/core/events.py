@@ -27,6 +27,7 @@ class EventType(StrEnum):
     AGENT_PRESENCE = "agent.presence"  # ephemeral, company members only
     CUSTOMER_SHARED_FIELDS_CHANGED = "customer.shared_fields_changed"
     COMPLAINT_CHANGED = "complaint.changed"
+    CONVERSATION_RATED = "conversation.rated"
     COMPLAINT_APPROVAL_REQUESTED = "complaint.approval_requested"
     CUSTOMER_ERASED = "customer.erased"
     CALLBACK_BOOKED = "callback.booked"
@@ -268,4 +269,18 @@ def contact_preferences_changed(
             "channels": list(channels),
             "changed": list(changed),
         },
+    )
+
+
+def conversation_rated(
+    company_id: CompanyId, conversation_id: ConversationId, customer_id: CustomerId, score: int
+) -> NewEvent:
+    """A customer rated a resolved conversation: to the company and the customer's other
+    devices. The score only; the comment is read through the API."""
+    return NewEvent(
+        type=EventType.CONVERSATION_RATED,
+        company_id=company_id,
+        conversation_id=conversation_id,
+        customer_id=customer_id,
+        data={"conversation_id": conversation_id, "score": score},
     )

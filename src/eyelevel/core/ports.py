@@ -45,6 +45,7 @@ from eyelevel.core.entities import (
     Message,
     MessageKind,
     NewEvent,
+    Rating,
     ReadMarker,
     Role,
     SlaClock,
@@ -483,6 +484,17 @@ class ComplaintRepo(Protocol):
     ) -> list[ComplaintCase]: ...
     async def append_step(self, company_id: CompanyId, values: dict[str, Any]) -> None: ...
     async def steps(self, company_id: CompanyId, case_id: CaseId) -> list[CaseStep]: ...
+
+
+class RatingRepo(Protocol):
+    """Customers' ratings of resolved conversations (CSAT)."""
+
+    async def get(
+        self, company_id: CompanyId, conversation_id: ConversationId
+    ) -> Rating | None: ...
+    async def save(self, rating: Rating, *, new: bool) -> None:
+        """Insert (``new``) or replace the conversation's rating."""
+        ...
 
 
 class LabelRepo(Protocol):
@@ -1286,6 +1298,8 @@ class UnitOfWork(Protocol):
     def labels(self) -> LabelRepo: ...
     @property
     def complaints(self) -> ComplaintRepo: ...
+    @property
+    def ratings(self) -> RatingRepo: ...
     @property
     def canned(self) -> CannedRepo: ...
     @property

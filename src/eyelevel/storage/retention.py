@@ -126,6 +126,7 @@ class SqlRetention(Repo):
             t.contact_starts,
             t.notifications,
             t.sla_clocks,
+            t.conversation_ratings,
         ):
             await self._c.execute(
                 delete(table).where(

@@ -947,3 +947,27 @@ sla_clocks = Table(
     Index("ix_sla_clocks_company_conversation", "company_id", "conversation_id", "id"),
     Index("ix_sla_clocks_company_started", "company_id", "started_at"),
 )
+
+# -- customer satisfaction (migration 0019) ----------------------------------------------------
+
+# one rating per conversation (a later one replaces it), with who owned the conversation then
+conversation_ratings = Table(
+    "conversation_ratings",
+    metadata,
+    Column("company_id", Id, ForeignKey("companies.id"), primary_key=True, autoincrement=False),
+    Column(
+        "conversation_id",
+        Id,
+        ForeignKey("conversations.id"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False),
+    Column("score", Integer, nullable=False),  # 1..5
+    Column("comment", Text, nullable=False),
+    Column("agent_id", Id),  # the owner when rated; no key: outlives the agent
+    Column("team_id", Id),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Index("ix_conversation_ratings_company_created", "company_id", "created_at"),
+)

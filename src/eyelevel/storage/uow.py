@@ -25,6 +25,7 @@ from eyelevel.storage.exports import SqlExports
 from eyelevel.storage.inbox import SqlInbox
 from eyelevel.storage.labels import SqlLabels
 from eyelevel.storage.mail import SqlMail
+from eyelevel.storage.ratings import SqlRatings
 from eyelevel.storage.retention import SqlRetention
 from eyelevel.storage.routing import SqlRouting
 from eyelevel.storage.search import SqlSearch
@@ -55,6 +56,7 @@ class SqlUnitOfWork:
         self.teams = SqlTeams(conn)
         self.labels = SqlLabels(conn)
         self.complaints = SqlComplaints(conn)
+        self.ratings = SqlRatings(conn)
         self.canned = SqlCanned(conn)
         self.webhooks = SqlWebhooks(conn)
         self.sharing = SqlSharing(conn)

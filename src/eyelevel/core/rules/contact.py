@@ -18,7 +18,8 @@ from eyelevel.core.ids import CompanyId, CustomerId
 REPLIES = "replies"  # replies in a conversation the customer started: always permitted
 UPDATES = "updates"  # about the customer's orders and cases
 NEWS = "news"
-TOPICS = (REPLIES, UPDATES, NEWS)
+FEEDBACK = "feedback"  # a short rating after a conversation is resolved (CSAT)
+TOPICS = (REPLIES, UPDATES, NEWS, FEEDBACK)
 COMPANY_TOPICS = (UPDATES, NEWS)  # what a company may start a conversation for
 CHANNELS = ("push", "email")  # in the order a card lists them
 LANGUAGES = ("de", "en")

@@ -29,7 +29,7 @@ from eyelevel.web.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["contact"], responses=ERRORS)
-Topic = Literal["replies", "updates", "news"]
+Topic = Literal["replies", "updates", "news", "feedback"]
 CompanyTopic = Literal["updates", "news"]
 Channel = Literal["push", "email"]
 assert set(Topic.__args__) == set(TOPICS)  # type: ignore[attr-defined]
@@ -90,8 +90,8 @@ class ContactOut(Out):
         q = p.quiet_hours
         return cls(
             company=CompanyRefOut(id=c.id, slug=c.slug, name=c.name),
-            topics=[t for t in ("replies", "updates", "news") if t in p.topics],
-            channels=[ch for ch in ("push", "email") if ch in p.channels],
+            topics=[t for t in TOPICS if t in p.topics],
+            channels=[ch for ch in CHANNELS if ch in p.channels],
             quiet_hours=QuietHoursOut(start=q.start, end=q.end, time_zone=q.time_zone)
             if q
             else None,
@@ -112,8 +112,8 @@ class CustomerContactOut(Out):
     def of(cls, p: ContactPreferences) -> CustomerContactOut:
         return cls(
             customer_id=p.customer_id,
-            topics=[t for t in ("replies", "updates", "news") if t in p.topics],
-            channels=[ch for ch in ("push", "email") if ch in p.channels],
+            topics=[t for t in TOPICS if t in p.topics],
+            channels=[ch for ch in CHANNELS if ch in p.channels],
         )
 
 

@@ -226,6 +226,10 @@ export class Store extends EventTarget {
       case "conversation.created":
         this.fetchConversation(data.id).catch(() => {});
         return;
+      case "conversation.rated":
+        // rated on another device
+        this.emit("rating", data);
+        return;
       case "complaint.changed":
         // the company opened or decided a complaint case: an open chat reads it again
         this.emit("complaint", data);

@@ -435,6 +435,9 @@ export class Store extends EventTarget {
           if (c.customer_id === data.customer_id) this.fetchConversation(c.id).catch(() => {});
         }
         break;
+      case "conversation.rated":
+        this.emit("rating", { id: data.conversation_id, score: data.score });
+        break;
       case "complaint.changed":
         this.emit("complaint", { id: data.conversation_id, state: data.state });
         break;

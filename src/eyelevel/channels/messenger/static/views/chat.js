@@ -11,6 +11,7 @@ import { becomeVisitor } from "../session.js";
 import { dayLabel, sameDay } from "../time.js";
 import { bar } from "./bar.js";
 import { caseCard } from "./complaint.js";
+import { ratingCard } from "./rating.js";
 import { callbackPanel } from "./callback.js";
 import { composer } from "./composer.js";
 import { promiseNow, promiseState } from "./hours.js";
@@ -59,6 +60,7 @@ export function chatView(root, { store, route }) {
   );
   const keep = h("div", { class: "keep-slot" });
   const complaint = id ? caseCard(store, id) : null;
+  const rating = id ? ratingCard(store, id) : null;
   const promise = h("div", { class: "promise-slot", "aria-live": "polite" });
   const writer = composer({
     onSend: (text) => send(text),
@@ -77,6 +79,7 @@ export function chatView(root, { store, route }) {
     jump,
     promise,
     callback?.node,
+    rating?.node,
     keep,
     writer.node,
   );
@@ -385,6 +388,7 @@ export function chatView(root, { store, route }) {
     document.removeEventListener("visibilitychange", onVisible);
     offs.forEach((off) => off());
     complaint?.destroy();
+    rating?.destroy();
     if (callback) callback.close();
   };
 }

@@ -8,12 +8,13 @@ import { lang, t } from "../i18n.js";
 import { errorLine } from "./form.js";
 
 // the version of the card's wording; a change of the texts below gets a new one
-export const CONTACT_TEXT = "contact-card-1";
+export const CONTACT_TEXT = "contact-card-2";
 
 const TOPICS = {
   replies: () => t("Replies in my conversations"),
   updates: () => t("Updates about my orders and cases"),
   news: () => t("News and offers"),
+  feedback: () => t("A short rating when a conversation is resolved"),
 };
 const CHANNELS = {
   push: () => t("Push notification"),
@@ -25,6 +26,7 @@ export const CONTACT_NAMES = {
   "topic:replies": TOPICS.replies,
   "topic:updates": TOPICS.updates,
   "topic:news": TOPICS.news,
+  "topic:feedback": TOPICS.feedback,
   "channel:push": CHANNELS.push,
   "channel:email": () => t("Notifications by email"),
   quiet_hours: () => t("Quiet hours"),

@@ -15,6 +15,7 @@ const TOPIC_NAMES = {
   replies: () => t("Replies"),
   updates: () => t("Updates"),
   news: () => t("News"),
+  feedback: () => t("Feedback requests"),
 };
 const CHANNEL_NAMES = { push: () => t("Push"), email: () => t("Email") };
 
@@ -203,11 +204,42 @@ export function customerPanel(store, { linkFor }) {
           ? fact(t("Snoozed until"), dateTime(conversation.snoozed_until))
           : null,
         fact(t("Labels"), labelChips()),
+        fact(t("Rating"), ratingText()),
       ),
       complaint.node,
       h("h3", { class: "panel-heading", text: t("Earlier conversations") }),
       earlier,
     );
+  }
+
+  // the customer's rating (CSAT), once given
+  let rating = null;
+  let ratingFor = null;
+
+  function ratingText() {
+    if (!rating?.score || ratingFor !== conversation?.id) return null;
+    const stars = h("span", {
+      class: "stars-shown",
+      "aria-label": t("{n} of 5 stars", { n: rating.score }),
+      text: "★".repeat(rating.score) + "☆".repeat(5 - rating.score),
+    });
+    return rating.comment
+      ? h("span", {}, stars, h("span", { class: "rating-comment", text: ` “${rating.comment}”` }))
+      : stars;
+  }
+
+  async function loadRating(force = false) {
+    const id = conversation?.id;
+    if (!id || (!force && ratingFor === id)) return;
+    ratingFor = id;
+    rating = null;
+    try {
+      const got = await get(`/conversations/${id}/rating`);
+      if (conversation?.id === id) rating = got;
+    } catch {
+      rating = null;
+    }
+    if (conversation?.id === id) draw();
   }
 
   async function loadEarlier() {
@@ -259,6 +291,9 @@ export function customerPanel(store, { linkFor }) {
     }),
     store.on("labels", draw),
     store.on("staff", draw),
+    store.on("rating", ({ id }) => {
+      if (conversation && id === conversation.id) loadRating(true);
+    }),
     store.on("contact", (data) => {
       if (conversation && data.customer_id === conversation.customer_id) {
         contactFor = null;
@@ -278,6 +313,7 @@ export function customerPanel(store, { linkFor }) {
       if (next) {
         loadEarlier();
         loadContact();
+        loadRating();
       }
     },
     destroy() {
