@@ -1,4 +1,4 @@
-// Teams: create, rename, delete, and choose their members.
+// Teams: create, rename, delete, choose their members, and set their auto-assignment.
 import { announce, h } from "../messenger/dom.js";
 import { t, tn } from "../messenger/i18n.js";
 import { post } from "../messenger/api.js";
@@ -7,6 +7,7 @@ import { messageFor } from "../errors.js";
 import { confirmDialog } from "../views/dialog.js";
 import { errorLine, field, run, uid } from "../views/form.js";
 import { fill } from "../fill.js";
+import { assignmentSection } from "./assignment.js";
 
 export function teamsPage(root, { store }) {
   const list = h("div", { class: "stack" });
@@ -128,10 +129,20 @@ export function teamsPage(root, { store }) {
       ),
       local.node,
       h("div", { class: "form-actions" }, saveMembers, remove),
+      assignmentSection(store, team),
     );
   }
 
+  // redrawn only when teams or colleagues change, not with every presence change (a redraw
+  // would drop what is being typed)
+  let drawn = null;
   function draw() {
+    const signature = JSON.stringify([
+      store.teams.map((team) => [team.id, team.name, team.agent_ids]),
+      store.agents.map((agent) => [agent.id, agent.name, agent.active]),
+    ]);
+    if (signature === drawn) return;
+    drawn = signature;
     fill(
       list,
       ...(store.teams.length

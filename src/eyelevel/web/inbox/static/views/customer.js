@@ -8,6 +8,8 @@ import { customerName, dateTime, since, statusName } from "../format.js";
 import { preview } from "../store.js";
 import { fill } from "../fill.js";
 import { complaintSection } from "./complaint.js";
+import { errorLine } from "./form.js";
+import { routedBy, topicSelect } from "./topic.js";
 
 // a time today, else the list's short date and the time
 function timeOrDate(iso) {
@@ -25,6 +27,7 @@ export function customerPanel(store, { linkFor }) {
   });
   const earlier = h("ul", { class: "earlier", "aria-label": t("Earlier conversations") });
   const complaint = complaintSection(store);
+  const topicError = errorLine();
 
   function fact(term, value) {
     return value ? [h("dt", { text: term }), h("dd", {}, value)] : null;
@@ -55,6 +58,8 @@ export function customerPanel(store, { linkFor }) {
     }
     const name = customerName(conversation);
     const shared = conversation.customer || {};
+    const erased = Boolean(shared.erased);
+    const refocus = node.contains(document.activeElement) && document.activeElement.matches("select.topic-select");
     const fullName = [shared.first_name, shared.last_name].filter(Boolean).join(" ");
     const phone = shared.phone;
     fill(
@@ -81,9 +86,11 @@ export function customerPanel(store, { linkFor }) {
       ),
       h("p", {
         class: "muted privacy-note",
-        text: (shared.shared || []).length
-          ? t("The customer decides what you see and can change it at any time.")
-          : t("The customer shares only their display name with you."),
+        text: erased
+          ? t("The customer has deleted their account. Nothing of them is left but this conversation under legal hold.")
+          : (shared.shared || []).length
+            ? t("The customer decides what you see and can change it at any time.")
+            : t("The customer shares only their display name with you."),
       }),
       h("h3", { class: "panel-heading", text: t("This conversation") }),
       h(
@@ -105,11 +112,23 @@ export function customerPanel(store, { linkFor }) {
           ? fact(t("Snoozed until"), dateTime(conversation.snoozed_until))
           : null,
         fact(t("Labels"), labelChips()),
+        store.topics.length || conversation.topic_id
+          ? fact(
+              t("Topic"),
+              topicSelect(store, conversation, {
+                onError: (text) => topicError.show(text),
+                readOnly: erased,
+              }),
+            )
+          : null,
+        fact(t("Routed by"), routedBy(store, conversation)),
       ),
-      complaint.node,
+      topicError.node,
+      erased ? null : complaint.node,
       h("h3", { class: "panel-heading", text: t("Earlier conversations") }),
       earlier,
     );
+    if (refocus) node.querySelector("select.topic-select")?.focus();
   }
 
   async function loadEarlier() {
@@ -161,6 +180,8 @@ export function customerPanel(store, { linkFor }) {
     }),
     store.on("labels", draw),
     store.on("staff", draw),
+    store.on("topics", draw),
+    store.on("rules", draw),
   ];
 
   return {
@@ -168,6 +189,7 @@ export function customerPanel(store, { linkFor }) {
     show(next) {
       const changed = next?.id !== conversation?.id;
       conversation = next;
+      if (changed) topicError.show("");
       if (changed) loadedFor = null;
       complaint.show(next);
       draw();
