@@ -100,6 +100,7 @@ async def test_a_topic_and_a_rule_made_in_the_admin_pages_route_a_customer_to_th
         )
         await dialog.get_by_label("Languages").fill("")
         await dialog.get_by_role("checkbox", name="Messenger").check()
+        await screenshot(page, "admin-routing-rule-dialog")
         await dialog.get_by_role("button", name="Add rule").click()
         await expect(dialog).to_be_hidden()
         rules = page.get_by_role("list", name="Rules in order")
@@ -111,6 +112,26 @@ async def test_a_topic_and_a_rule_made_in_the_admin_pages_route_a_customer_to_th
         ).to_be_checked()
         await screenshot(page, "admin-routing")
         await assert_accessible(page, "the routing page")
+
+        # Teams: Buchhaltung assigns automatically, three per agent, Ben only two
+        await nav.get_by_role("link", name="Teams", exact=True).click()
+        panel = page.get_by_role("region", name="Buchhaltung")
+        await panel.get_by_role(
+            "switch", name="Give queued conversations to online agents with free capacity"
+        ).check()
+        await panel.get_by_label("Open conversations per agent").fill("3")
+        await panel.get_by_label("Own capacity of Ben Berater").fill("2")
+        await panel.get_by_role("button", name="Save auto-assignment").click()
+        await expect(panel.get_by_role("button", name="Save auto-assignment")).to_be_enabled()
+        r = await team.admin.get(f"/api/v1/companies/beispiel/teams/{billing}/assignment")
+        assert r.json() == {
+            "team_id": billing,
+            "auto_assign": True,
+            "max_open": 3,
+            "overrides": [{"agent_id": team.ben.id, "max_open": 2}],
+        }, r.text
+        await panel.get_by_label("Open conversations per agent").scroll_into_view_if_needed()
+        await screenshot(page, "admin-teams-assignment")
 
         # a topic a rule uses cannot be deleted: the refusal says why
         await nav.get_by_role("link", name="Conversation topics").click()

@@ -41,7 +41,7 @@ export function assignmentSection(store, team) {
       value: String(current.max_open),
       hint: t("An agent gets no more conversations from the queue while they have this many open."),
     });
-    maxOpen.node.classList.add("narrow");
+    maxOpen.node.classList.add("capacity");
     const own = new Map(current.overrides.map((o) => [o.agent_id, o.max_open]));
     const members = team.agent_ids.map((id) => store.agent(id)).filter(Boolean);
     const inputs = members.map((agent) => {
@@ -53,6 +53,7 @@ export function assignmentSection(store, team) {
         max: MAX_OPEN,
         step: 1,
         placeholder: t("Team's"),
+        "aria-label": t("Own capacity of {name}", { name: agent.name }),
       });
       if (own.has(agent.id)) input.value = String(own.get(agent.id));
       return { agent, input, id };

@@ -23,7 +23,7 @@ function conditions(store, c) {
     chips.push(condition(t("Topic"), names.join(", ")));
   }
   if (c.keywords.length) {
-    chips.push(condition(t("Keywords"), c.keywords.map((k) => `“${k}”`).join(", ")));
+    chips.push(condition(t("Keywords"), c.keywords.join(", ")));
   }
   if (c.languages.length) chips.push(condition(t("Language"), c.languages.join(", ")));
   if (c.business_hours === "open") chips.push(condition(t("Time"), t("Within business hours")));
