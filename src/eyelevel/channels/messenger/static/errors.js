@@ -32,6 +32,8 @@ const CODES = {
   callback_active: () => t("A callback is already booked in this conversation."),
   callback_state: () => t("This callback cannot be changed any more."),
   phone_required: () => t("Please enter your phone number."),
+  conversation_topic_required: () => t("Please choose what your message is about."),
+  invalid_conversation_topic: () => t("This topic is no longer offered. Please choose another one."),
 };
 
 export function messageFor(error) {

@@ -3,7 +3,7 @@
 import { forgetAttachments, get, post } from "./api.js";
 import { config, isWidget } from "./config.js";
 import { announce } from "./dom.js";
-import { t } from "./i18n.js";
+import { lang, t } from "./i18n.js";
 import { newClientId, Outbox } from "./outbox.js";
 import { Live } from "./socket.js";
 
@@ -129,6 +129,12 @@ export class Store extends EventTarget {
       this.companies.set(slug, pending);
     }
     return this.companies.get(slug);
+  }
+
+  // the company's active conversation topics and whether choosing one is required
+  async topics(slug) {
+    const found = await get(`/companies/${encodeURIComponent(slug)}/conversation-topics`);
+    return { required: found.required, items: found.items.filter((topic) => topic.active) };
   }
 
   // -- threads ------------------------------------------------------------------------------
@@ -349,15 +355,24 @@ export class Store extends EventTarget {
     }
     // a repeat after a lost answer returns the conversation started the first time (the
     // server dedupes starts by client_id too), never a second one
-    const started = await post("/conversations", {
-      company: item.company,
-      body: item.body,
-      client_id: item.client_id,
-    });
+    const started = await post("/conversations", startFields(item));
     this.upsertConversation(started.conversation);
     this.addMessage(started.message);
     this.outbox.rebind(item.client_id, started.conversation.id);
     this.emit("started", { item, conversation: started.conversation });
     return started;
   }
+}
+
+// What starting a conversation sends: the company, the first message, the topic the customer
+// chose, where they write from and their messenger's language (routing uses both).
+export function startFields({ company, body, client_id: clientId, topic_id: topicId }) {
+  return {
+    company,
+    body,
+    client_id: clientId,
+    ...(topicId ? { topic_id: topicId } : {}),
+    channel: isWidget ? "widget" : "messenger",
+    language: lang,
+  };
 }

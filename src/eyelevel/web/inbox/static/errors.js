@@ -30,6 +30,16 @@ const CODES = {
   complaint_exists: () => t("This conversation already is a complaint case."),
   complaint_state: () => t("The case has moved on meanwhile. Please look again."),
   approval_required: () => t("This is beyond what you may grant: a lead has to approve it."),
+  conversation_topic_taken: () => t("There is already a topic with this name."),
+  conversation_topic_in_use: () =>
+    t(
+      "Conversations or routing rules use this topic, so it cannot be deleted. Switch it off instead: it is then no longer offered.",
+    ),
+  conversation_topic_required: () => t("Please choose a topic."),
+  invalid_conversation_topic: () => t("This topic does not exist (any more)."),
+  invalid_team: () => t("This team does not exist (any more). Choose another one."),
+  conversation_restricted: () =>
+    t("The customer has deleted their account: this conversation is read-only."),
 };
 
 const FIELDS = {
@@ -46,6 +56,19 @@ const FIELDS = {
   password: () => t("The password is wrong."),
   url: () => t("Enter a complete https:// address."),
   addresses: () => t("Check the email addresses: this server does not accept one of them."),
+  "conditions.channels": () => t("Choose channels from the list."),
+  "conditions.keywords": () =>
+    t("Check the keywords: at most 50, each with at most 60 characters, one per line."),
+  "conditions.languages": () =>
+    t("Languages are short language codes such as de or en, separated by commas."),
+  "conditions.business_hours": () => t("Choose when the rule applies."),
+  "conditions.topic_ids": () => t("This topic does not exist (any more)."),
+  max_open: () => t("The capacity is a number from 1 to 1000."),
+  overrides: () => t("Each agent's own capacity is a number from 1 to 1000, or empty."),
+  reason: () => t("Please give a reason (at most 1000 characters)."),
+  team_id: () => t("Choose a team."),
+  default_team_id: () => t("Choose a team."),
+  topic_id: () => t("Choose a topic."),
 };
 
 export function messageFor(error) {

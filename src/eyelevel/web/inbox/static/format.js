@@ -64,6 +64,7 @@ export function fillPlaceholders(text, values) {
 }
 
 export function customerName(conversation) {
+  if (conversation?.customer?.erased) return t("Deleted customer");
   return (
     conversation?.customer?.name || t("Customer #{id}", { id: conversation?.customer_id ?? "" })
   );

@@ -27,6 +27,11 @@ export class Store extends EventTarget {
     this.teams = [];
     this.labels = [];
     this.canned = [];
+    this.topics = []; // conversation topics in the company's order (inactive ones included)
+    this.topicRequired = false;
+    this.rules = []; // routing rules in order
+    this.routing = { topic_required: false, default_team_id: null };
+    this.holds = new Map(); // conversation id -> legal hold (leads and admins know them)
     this.counts = null;
     this.countsStatus = "open";
     this.conversations = new Map();
@@ -73,7 +78,14 @@ export class Store extends EventTarget {
     }
     this.company = all.find((m) => m.slug === chosen) || all[0] || null;
     if (!this.company) return;
-    await Promise.all([this.loadStaff(), this.loadLabels(), this.loadCanned()]);
+    await Promise.all([
+      this.loadStaff(),
+      this.loadLabels(),
+      this.loadCanned(),
+      this.loadTopics(),
+      this.loadRules(),
+      this.loadHolds(),
+    ]);
     this.live.stop();
     this.live.start();
     this.emit("me");
@@ -138,6 +150,59 @@ export class Store extends EventTarget {
       this.canned = [];
     }
     this.emit("canned");
+  }
+
+  // -- routing: topics, rules; legal holds ---------------------------------------------------
+
+  async loadTopics() {
+    try {
+      const found = await get(`/companies/${this.slug}/conversation-topics`);
+      this.topics = found.items;
+      this.topicRequired = found.required;
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      this.topics = [];
+    }
+    this.emit("topics");
+  }
+
+  async loadRules() {
+    try {
+      const found = await get(`/companies/${this.slug}/routing-rules`);
+      this.rules = found.items;
+      this.routing = found.settings;
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      this.rules = [];
+    }
+    this.emit("rules");
+  }
+
+  // the company's held conversations (leads and admins; nobody else may act on them)
+  async loadHolds() {
+    if (!this.isLead()) return;
+    try {
+      const holds = await get(`/companies/${this.slug}/legal-holds`);
+      this.holds = new Map(holds.map((hold) => [hold.conversation_id, hold]));
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+    }
+    this.emit("holds");
+  }
+
+  setHold(id, hold) {
+    if (hold) this.holds.set(id, hold);
+    else this.holds.delete(id);
+    this.emit("holds");
+    this.emit("conversation", { id, conversation: this.conversations.get(id) || null });
+  }
+
+  topic(id) {
+    return this.topics.find((topic) => topic.id === id) || null;
+  }
+
+  rule(id) {
+    return this.rules.find((rule) => rule.id === id) || null;
   }
 
   agent(id) {
@@ -438,6 +503,9 @@ export class Store extends EventTarget {
       case "conversation.rated":
         this.emit("rating", { id: data.conversation_id, score: data.score });
         break;
+      case "customer.erased":
+        this.onErased(data);
+        break;
       case "complaint.changed":
         this.emit("complaint", { id: data.conversation_id, state: data.state });
         break;
@@ -496,6 +564,30 @@ export class Store extends EventTarget {
       }
     }
     if (this.viewing === id && document.visibilityState === "visible") this.markRead(id);
+  }
+
+  // A customer deleted their account: their deleted conversations leave every view, the held
+  // ones (restricted: only admins may still open them) are read again, and lists refetch.
+  onErased(data) {
+    for (const c of this.conversations.values()) {
+      if (c.customer_id === data.customer_id) {
+        c.customer = { id: data.customer_id, name: "", shared: [], erased: true };
+      }
+    }
+    for (const id of data.erased_conversation_ids || []) this.forget(id);
+    for (const id of data.held_conversation_ids || []) {
+      this.fetchConversation(id).catch(() => this.forget(id));
+    }
+    this.loadHolds().catch(() => {});
+    this.refreshCounts();
+    this.emit("erased", data);
+    this.emit("resync");
+  }
+
+  forget(id) {
+    this.conversations.delete(id);
+    this.threads.delete(id);
+    this.emit("gone", { id });
   }
 
   onTyping(data) {

@@ -6,6 +6,7 @@ import { avatar, h, icon, placeChildren, reducedMotion } from "../dom.js";
 import { messageFor } from "../errors.js";
 import { t } from "../i18n.js";
 import { newClientId } from "../outbox.js";
+import { startFields } from "../store.js";
 import { go } from "../router.js";
 import { becomeVisitor } from "../session.js";
 import { dayLabel, sameDay } from "../time.js";
@@ -18,6 +19,7 @@ import { promiseNow, promiseState } from "./hours.js";
 import { companyIntro, keepPrompt, widgetActions } from "./widget.js";
 import { messageNode, signature } from "./message.js";
 import { statusText } from "./status.js";
+import { topicChooser } from "./topics.js";
 import { needsVerification } from "./verify.js";
 
 const NEAR_BOTTOM = 120;
@@ -59,6 +61,9 @@ export function chatView(root, { store, route }) {
     list,
   );
   const keep = h("div", { class: "keep-slot" });
+  // a new conversation: the company's topics to choose from (filled once they are loaded)
+  const topicSlot = h("div", { class: "topic-slot" });
+  let topics = null;
   const complaint = id ? caseCard(store, id) : null;
   const rating = id ? ratingCard(store, id) : null;
   const promise = h("div", { class: "promise-slot", "aria-live": "polite" });
@@ -81,6 +86,7 @@ export function chatView(root, { store, route }) {
     callback?.node,
     rating?.node,
     keep,
+    topicSlot,
     writer.node,
   );
   root.append(header, main);
@@ -238,14 +244,36 @@ export function chatView(root, { store, route }) {
       store.send({ conversation_id: id, body: text });
     } else {
       const first = store.outbox.forCompany(draftSlug).find((item) => !item.draft);
+      if (!first && !topicChosen()) {
+        writer.restore(text);
+        return;
+      }
       store.send({
         company: draftSlug,
         company_name: company?.name || draftSlug,
         body: text,
-        ...(first ? { draft: first.client_id } : {}),
+        ...(first ? { draft: first.client_id } : { topic_id: topics?.value() ?? null }),
       });
     }
     drawMessages({ follow: true });
+  }
+
+  // a required topic must be chosen before the first message goes out
+  function topicChosen() {
+    if (!topics || !topics.required || topics.chosen()) return true;
+    topics.showError(t("Please choose what your message is about."));
+    return false;
+  }
+
+  async function loadTopics() {
+    try {
+      const found = await store.topics(draftSlug);
+      if (!found.items.length) return;
+      topics = { ...topicChooser(found), required: found.required };
+      topicSlot.replaceChildren(topics.node);
+    } catch {
+      // without the list the server still says when a topic is required
+    }
   }
 
   function sendFile(file, caption, progress) {
@@ -256,11 +284,16 @@ export function chatView(root, { store, route }) {
       let target = id;
       if (!target) {
         if (!caption) throw new Error("caption");
-        const started = await post("/conversations", {
-          company: draftSlug,
-          body: caption,
-          client_id: newClientId(),
-        });
+        if (!topicChosen()) throw new DOMException("aborted", "AbortError");
+        const started = await post(
+          "/conversations",
+          startFields({
+            company: draftSlug,
+            body: caption,
+            client_id: newClientId(),
+            topic_id: topics?.value() ?? null,
+          }),
+        );
         store.upsertConversation(started.conversation);
         store.addMessage(started.message);
         target = started.conversation.id;
@@ -318,8 +351,13 @@ export function chatView(root, { store, route }) {
     }),
     store.on("failed", ({ item, error }) => {
       if (item.conversation_id === id || (draftSlug && item.company === draftSlug)) {
-        writer.showError(t("Not sent: {reason}", { reason: messageFor(error) }));
         writer.restore(item.body);
+        const code = error?.code;
+        if (draftSlug && (code === "conversation_topic_required" || code === "invalid_conversation_topic")) {
+          // the company's list changed meanwhile: offer the current one
+          loadTopics().then(() => topics?.showError(messageFor(error)));
+        }
+        writer.showError(t("Not sent: {reason}", { reason: messageFor(error) }));
       }
     }),
   ];
@@ -354,6 +392,7 @@ export function chatView(root, { store, route }) {
   jump.addEventListener("click", () => toBottom(true));
 
   async function start() {
+    if (draftSlug) loadTopics();
     drawHeader();
     drawComposerState();
     drawPromise();

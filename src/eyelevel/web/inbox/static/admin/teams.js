@@ -1,4 +1,5 @@
-// Teams: create, rename, delete, choose their members, and set their promises (admin/sla.js).
+// Teams: create, rename, delete, choose their members, set their promises (admin/sla.js) and
+// their auto-assignment (admin/assignment.js).
 import { announce, h } from "../messenger/dom.js";
 import { t, tn } from "../messenger/i18n.js";
 import { post } from "../messenger/api.js";
@@ -8,6 +9,7 @@ import { confirmDialog } from "../views/dialog.js";
 import { errorLine, field, run, uid } from "../views/form.js";
 import { fill } from "../fill.js";
 import { slaPanel } from "./sla.js";
+import { assignmentSection } from "./assignment.js";
 
 export function teamsPage(root, { store }) {
   const list = h("div", { class: "stack" });
@@ -130,10 +132,20 @@ export function teamsPage(root, { store }) {
       local.node,
       h("div", { class: "form-actions" }, saveMembers, remove),
       slaPanel(store, team),
+      assignmentSection(store, team),
     );
   }
 
+  // redrawn only when teams or colleagues change, not with every presence change (a redraw
+  // would drop what is being typed)
+  let drawn = null;
   function draw() {
+    const signature = JSON.stringify([
+      store.teams.map((team) => [team.id, team.name, team.agent_ids]),
+      store.agents.map((agent) => [agent.id, agent.name, agent.active]),
+    ]);
+    if (signature === drawn) return;
+    drawn = signature;
     fill(
       list,
       ...(store.teams.length

@@ -1,5 +1,7 @@
 // What can be done with a conversation: assign (to me, a colleague, a team, nobody), change
-// its status (pending, snooze until a time, resolve, reopen) and set its labels.
+// its status (pending, snooze until a time, resolve, reopen), set its labels, and (leads and
+// admins) put it under legal hold or lift the hold. A restricted one (its customer deleted
+// their account) is read-only: only lifting its hold is left.
 import { request } from "../messenger/api.js";
 import { announce, h } from "../messenger/dom.js";
 import { t } from "../messenger/i18n.js";
@@ -7,6 +9,7 @@ import { messageFor } from "../errors.js";
 import { presenceName, roleName } from "../format.js";
 import { icon } from "../icons.js";
 import { snoozeDialog } from "./dialog.js";
+import { liftHold, putHoldDialog } from "./hold.js";
 import { uid } from "./form.js";
 import { popover } from "./popover.js";
 import { fill } from "../fill.js";
@@ -202,6 +205,11 @@ export function conversationActions(store, { onError }) {
   const snoozeButton = button("clock", t("Snooze…"), () => snooze());
   const resolve = button("check", t("Resolve"), () => setStatus("resolved"), "tool-resolve");
   const reopen = button("reopen", t("Reopen"), () => setStatus("open"));
+  const hold = button("shield", t("Legal hold…"), () => putHoldDialog(store, conversation.id));
+  hold.title = t("Put under legal hold…");
+  const lift = button("shield", t("Lift legal hold"), () =>
+    liftHold(store, conversation, { onError }),
+  );
 
   function assignToMe() {
     if (!conversation) return;
@@ -216,6 +224,8 @@ export function conversationActions(store, { onError }) {
     mine,
     assignMenu.root,
     labelsMenu.root,
+    hold,
+    lift,
     h("span", { class: "tools-gap" }),
     pending,
     snoozeButton,
@@ -234,7 +244,17 @@ export function conversationActions(store, { onError }) {
     resolve.hidden = status === "resolved";
     const labels = (conversation.labels || []).length;
     labelCount.textContent = labels ? String(labels) : "";
+    const held = store.holds.has(conversation.id);
+    const restricted = Boolean(conversation.customer?.erased);
+    hold.hidden = !store.isLead() || held || restricted;
+    lift.hidden = !store.isLead() || !held;
+    if (restricted) {
+      for (const control of [mine, pending, snoozeButton, reopen, resolve]) control.hidden = true;
+    }
+    assignMenu.root.hidden = restricted;
+    labelsMenu.root.hidden = restricted;
   }
+
 
   return {
     node,

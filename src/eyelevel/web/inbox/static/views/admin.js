@@ -7,14 +7,18 @@ import { auditPage } from "../admin/audit.js";
 import { goodwillPage } from "../admin/goodwill.js";
 import { labelsPage } from "../admin/labels.js";
 import { profilePage } from "../admin/profile.js";
+import { routingPage } from "../admin/routing.js";
 import { teamsPage } from "../admin/teams.js";
 import { tokensPage } from "../admin/tokens.js";
+import { topicsPage } from "../admin/topics.js";
 import { webhooksPage } from "../admin/webhooks.js";
 
 const PAGES = {
   profile: profilePage,
   teams: teamsPage,
   agents: agentsPage,
+  topics: topicsPage,
+  routing: routingPage,
   labels: labelsPage,
   tokens: tokensPage,
   webhooks: webhooksPage,

@@ -10,6 +10,8 @@ import { icon } from "../icons.js";
 import { conversationActions } from "./actions.js";
 import { callbackStrip } from "./callbacks.js";
 import { customerPanel } from "./customer.js";
+import { holdBadge } from "./hold.js";
+import { topicName } from "./topic.js";
 import { messageNode, signature } from "./message.js";
 import { replyBox } from "./reply.js";
 import { fill } from "../fill.js";
@@ -95,6 +97,22 @@ export function conversationPane(store, { linkFor }) {
   jump.hidden = true;
   const typing = h("p", { class: "typing", "aria-live": "polite" });
   const reply = replyBox(store);
+  // a restricted conversation (its customer deleted their account; kept under legal hold)
+  const readOnly = h(
+    "div",
+    { class: "read-only-note", role: "note" },
+    icon("shield"),
+    h(
+      "p",
+      {},
+      h("strong", { text: t("Read-only: the customer has deleted their account.") }),
+      " ",
+      t(
+        "This conversation is kept only because of its legal hold. Only admins can open it, and nothing can be changed or sent. Lifting the hold deletes it.",
+      ),
+    ),
+  );
+  readOnly.hidden = true;
   const customer = customerPanel(store, { linkFor });
   const callbacks = callbackStrip(store);
   panelToggle.addEventListener("click", () => {
@@ -118,6 +136,7 @@ export function conversationPane(store, { linkFor }) {
     scroller,
     jump,
     typing,
+    readOnly,
     reply.node,
   );
   const node = h("div", { class: "conv-pane is-empty" }, empty, body, customer.node);
@@ -229,6 +248,8 @@ export function conversationPane(store, { linkFor }) {
     }
     bits.push(t("Owner: {name}", { name: store.ownerName(conversation.owner) }));
     const mail = conversation.channel === "email" ? mailOf.get(conversation.id) : null;
+    const hold = store.holds.get(conversation.id);
+    const restricted = Boolean(conversation.customer?.erased);
     fill(
       subtitle,
       h("span", {
@@ -236,6 +257,17 @@ export function conversationPane(store, { linkFor }) {
         text: statusName(conversation.status),
       }),
       " ",
+      hold || restricted ? [holdBadge(hold || {}), " "] : null,
+      conversation.topic_id
+        ? [
+            h("span", {
+              class: "topic-chip",
+              title: t("Topic"),
+              text: topicName(store, conversation.topic_id),
+            }),
+            " ",
+          ]
+        : null,
       conversation.channel === "email"
         ? h(
             "span",
@@ -258,7 +290,24 @@ export function conversationPane(store, { linkFor }) {
         .catch(() => mailOf.delete(shown));
     }
     actions.set(conversation);
-    reply.setConversation(conversation);
+    reply.setConversation(restricted ? null : conversation);
+    reply.node.hidden = restricted;
+    readOnly.hidden = !restricted;
+  }
+
+  // deleted meanwhile (its customer deleted their account, or a lifted hold)
+  function showGone() {
+    conversation = null;
+    heading.textContent = t("Deleted conversation");
+    fill(subtitle);
+    actions.node.hidden = true;
+    reply.setConversation(null);
+    customer.show(null);
+    nodes.clear();
+    fill(
+      list,
+      h("li", { class: "empty", role: "alert", text: t("This conversation was deleted.") }),
+    );
   }
 
   function drawTyping() {
@@ -328,6 +377,11 @@ export function conversationPane(store, { linkFor }) {
       if (detail.id === id) drawTyping();
     }),
     store.on("staff", () => drawHeader()),
+    store.on("holds", () => drawHeader()),
+    store.on("topics", () => drawHeader()),
+    store.on("gone", (detail) => {
+      if (detail.id === id) showGone();
+    }),
   ];
   const onVisible = () => {
     if (document.visibilityState === "visible" && id) store.markRead(id);
@@ -350,6 +404,7 @@ export function conversationPane(store, { linkFor }) {
       customer.show(null);
       return;
     }
+    actions.node.hidden = false;
     if (!same) {
       nodes.clear();
       fill(list);

@@ -18,6 +18,8 @@ const TOPIC_NAMES = {
   feedback: () => t("Feedback requests"),
 };
 const CHANNEL_NAMES = { push: () => t("Push"), email: () => t("Email") };
+import { errorLine } from "./form.js";
+import { routedBy, topicSelect } from "./topic.js";
 
 // a time today, else the list's short date and the time
 function timeOrDate(iso) {
@@ -65,7 +67,7 @@ export function customerPanel(store, { linkFor }) {
     error.hidden = true;
     const topic = h(
       "select",
-      { "aria-label": t("Topic") },
+      { "aria-label": t("Contact topic") },
       ["updates", "news"].map((x) => h("option", { value: x, text: TOPIC_NAMES[x]() })),
     );
     const subject = h("input", { maxlength: 200, required: true, "aria-label": t("Subject"), placeholder: t("Subject") });
@@ -122,6 +124,7 @@ export function customerPanel(store, { linkFor }) {
     }
     drawContact();
   }
+  const topicError = errorLine();
 
   function fact(term, value) {
     return value ? [h("dt", { text: term }), h("dd", {}, value)] : null;
@@ -152,6 +155,8 @@ export function customerPanel(store, { linkFor }) {
     }
     const name = customerName(conversation);
     const shared = conversation.customer || {};
+    const erased = Boolean(shared.erased);
+    const refocus = node.contains(document.activeElement) && document.activeElement.matches("select.topic-select");
     const fullName = [shared.first_name, shared.last_name].filter(Boolean).join(" ");
     const phone = shared.phone;
     fill(
@@ -178,9 +183,11 @@ export function customerPanel(store, { linkFor }) {
       ),
       h("p", {
         class: "muted privacy-note",
-        text: (shared.shared || []).length
-          ? t("The customer decides what you see and can change it at any time.")
-          : t("The customer shares only their display name with you."),
+        text: erased
+          ? t("The customer has deleted their account. Nothing of them is left but this conversation under legal hold.")
+          : (shared.shared || []).length
+            ? t("The customer decides what you see and can change it at any time.")
+            : t("The customer shares only their display name with you."),
       }),
       h("h3", { class: "panel-heading", text: t("Contact allowed") }),
       contact,
@@ -205,11 +212,23 @@ export function customerPanel(store, { linkFor }) {
           : null,
         fact(t("Labels"), labelChips()),
         fact(t("Rating"), ratingText()),
+        store.topics.length || conversation.topic_id
+          ? fact(
+              t("Topic"),
+              topicSelect(store, conversation, {
+                onError: (text) => topicError.show(text),
+                readOnly: erased,
+              }),
+            )
+          : null,
+        fact(t("Routed by"), routedBy(store, conversation)),
       ),
-      complaint.node,
+      topicError.node,
+      erased ? null : complaint.node,
       h("h3", { class: "panel-heading", text: t("Earlier conversations") }),
       earlier,
     );
+    if (refocus) node.querySelector("select.topic-select")?.focus();
   }
 
   // the customer's rating (CSAT), once given
@@ -300,6 +319,8 @@ export function customerPanel(store, { linkFor }) {
         loadContact();
       }
     }),
+    store.on("topics", draw),
+    store.on("rules", draw),
   ];
 
   return {
@@ -307,6 +328,7 @@ export function customerPanel(store, { linkFor }) {
     show(next) {
       const changed = next?.id !== conversation?.id;
       conversation = next;
+      if (changed) topicError.show("");
       if (changed) loadedFor = null;
       complaint.show(next);
       draw();

@@ -19,6 +19,7 @@ import { icon } from "../icons.js";
 import { go } from "../router.js";
 import { preview } from "../store.js";
 import { uid } from "./form.js";
+import { holdBadge } from "./hold.js";
 import { fill } from "../fill.js";
 
 const PAGE = 40;
@@ -46,6 +47,8 @@ function apiParams(store, route) {
   params.sort = route.params.get("sort") || "waiting";
   const label = route.params.get("label");
   if (label) params.label = label;
+  const topic = route.params.get("topic");
+  if (topic) params.topic = topic;
   return params;
 }
 
@@ -54,8 +57,12 @@ function apiParams(store, route) {
 function matches(store, route, c) {
   const status = route.params.get("status") || "open";
   if (c.status !== status) return false;
+  // restricted (its customer deleted their account, under legal hold): in no list
+  if (c.customer?.erased) return false;
   const label = Number(route.params.get("label"));
   if (label && !(c.labels || []).includes(label)) return false;
+  const topic = Number(route.params.get("topic"));
+  if (topic && c.topic_id !== topic) return false;
   const owner = c.owner;
   switch (route.view) {
     case "mine":
@@ -143,14 +150,35 @@ export function listPane(store, { linkFor }) {
     h("label", { for: sortId, class: "sr-only", text: t("Sort") }),
     sort,
   );
-  sort.addEventListener("change", () => {
+  function goWith(key, value) {
     const params = new URLSearchParams(route.params);
-    if (sort.value === "waiting") params.delete("sort");
-    else params.set("sort", sort.value);
+    if (value) params.set(key, value);
+    else params.delete(key);
     const q = params.toString();
     const open = route.conversation ? "/" + route.conversation : "";
     go("/inbox/" + route.view + open + (q ? "?" + q : ""));
-  });
+  }
+  sort.addEventListener("change", () => goWith("sort", sort.value === "waiting" ? null : sort.value));
+  const topicId = uid("tf");
+  const topicFilter = h("select", { id: topicId, class: "sort topic-filter" });
+  const topicBox = h(
+    "div",
+    { class: "sort-box" },
+    h("label", { for: topicId, class: "sr-only", text: t("Topic") }),
+    topicFilter,
+  );
+  topicFilter.addEventListener("change", () => goWith("topic", topicFilter.value || null));
+  function drawTopics() {
+    const chosen = route?.params.get("topic") || "";
+    const shown = store.topics.filter((topic) => topic.active || String(topic.id) === chosen);
+    fill(
+      topicFilter,
+      h("option", { value: "", text: t("All topics") }),
+      shown.map((topic) => h("option", { value: String(topic.id), text: topic.name })),
+    );
+    topicFilter.value = chosen;
+    topicBox.hidden = !shown.length || Boolean(results);
+  }
   const ul = h("ul", { class: "conv-list", "aria-labelledby": "list-title" });
   const more = h("button", { type: "button", class: "link more", text: t("Load more") });
   more.hidden = true;
@@ -159,14 +187,19 @@ export function listPane(store, { linkFor }) {
   const node = h(
     "section",
     { class: "list-pane", "aria-labelledby": "list-title" },
-    h("div", { class: "list-head" }, h("div", { class: "list-top" }, title, summary), sortBox),
+    h(
+      "div",
+      { class: "list-head" },
+      h("div", { class: "list-top" }, title, summary),
+      h("div", { class: "list-filters" }, topicBox, sortBox),
+    ),
     h("div", { class: "list-scroll" }, ul, empty, more),
   );
 
   function keyOf(r) {
     if (r.section === "search") return `search|${r.params.get("q") || ""}`;
     const p = r.params;
-    return `inbox|${r.view}|${p.get("status") || "open"}|${p.get("sort") || "waiting"}|${p.get("label") || ""}`;
+    return `inbox|${r.view}|${p.get("status") || "open"}|${p.get("sort") || "waiting"}|${p.get("label") || ""}|${p.get("topic") || ""}`;
   }
 
   function emailChip() {
@@ -276,6 +309,10 @@ export function listPane(store, { linkFor }) {
           ? h("span", { class: `status-pill small status-${c.status}`, text: statusName(c.status) })
           : null,
         c.channel === "email" ? emailChip() : null,
+        store.holds.has(c.id) ? holdBadge(store.holds.get(c.id), { small: true }) : null,
+        c.topic_id && store.topic(c.topic_id)
+          ? h("span", { class: "topic-chip", text: store.topic(c.topic_id).name })
+          : null,
         labels,
         showOwner && owner ? h("span", { class: "conv-owner", text: owner }) : null,
         unread
@@ -373,6 +410,7 @@ export function listPane(store, { linkFor }) {
       const q = route.params.get("q") || "";
       title.textContent = t("Search results");
       sortBox.hidden = true;
+      topicBox.hidden = true;
       results = [];
       items = [];
       summary.textContent = t("Searching…");
@@ -397,6 +435,7 @@ export function listPane(store, { linkFor }) {
     }
     results = null;
     sortBox.hidden = false;
+    drawTopics();
     title.textContent = viewTitle(store, route.view);
     sort.value = route.params.get("sort") || "waiting";
     summary.textContent = t("Loading…");
@@ -486,6 +525,19 @@ export function listPane(store, { linkFor }) {
       if (route) load();
     }),
     store.on("labels", () => route && draw()),
+    store.on("holds", () => route && !results && draw()),
+    store.on("topics", () => {
+      if (!route) return;
+      drawTopics();
+      if (!results) draw();
+    }),
+    store.on("gone", ({ id }) => {
+      const at = items.findIndex((c) => c.id === id);
+      if (at >= 0 && !results) {
+        items.splice(at, 1);
+        draw();
+      }
+    }),
     store.on("staff", () => {
       if (route && !results) {
         title.textContent = viewTitle(store, route.view);
@@ -501,6 +553,7 @@ export function listPane(store, { linkFor }) {
       const changed = nextKey !== key;
       route = next;
       key = nextKey;
+      drawTopics();
       if (changed) {
         const fromSidebar = document.activeElement?.closest?.(".sidebar, .topbar");
         load();
