@@ -17,11 +17,13 @@ from eyelevel.channels.messenger import pages as messenger
 from eyelevel.clock import SystemClock
 from eyelevel.config import Settings
 from eyelevel.core import queries
+from eyelevel.core.actions import push as push_actions
 from eyelevel.core.ids import EventPos
 from eyelevel.core.ports import Clock, Context, EventBus, Mailer, PasswordHasher, RateCounter
 from eyelevel.jobs.mailers import ConsoleMailer, SmtpMailer
 from eyelevel.jobs.worker import Worker, handlers
 from eyelevel.media import PillowMedia
+from eyelevel.push.sender import WebPushSender
 from eyelevel.realtime.hub import Hub
 from eyelevel.realtime.local import LocalBus
 from eyelevel.realtime.ratestore import MemoryRateCounter
@@ -41,6 +43,7 @@ from eyelevel.web.api import (
     exports,
     labels,
     privacy,
+    push,
 )
 from eyelevel.web.api import inbox as inbox_api
 from eyelevel.web.api import search as search_api
@@ -135,6 +138,14 @@ def build_runtime(
             allowed_networks=settings.webhook_allowed_networks,
             timeout=settings.webhook_timeout_seconds,
         ),
+        push=WebPushSender(
+            GuardedTransport(
+                allow_http=settings.push_allow_http,
+                allowed_networks=settings.push_allowed_networks,
+                timeout=settings.push_timeout_seconds,
+            ),
+            subject=settings.vapid_subject(),
+        ),
     )
     return Runtime(settings, db, bus, ctx, mailer or make_mailer(settings))
 
@@ -171,6 +182,7 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await rt.start()
         await hub.start()
+        await push_actions.ensure_keys(rt.ctx)  # the VAPID key pair, made on the first start
         worker_task = None
         if settings.run_worker:
             worker = Worker(
@@ -228,6 +240,7 @@ def create_app(
         canned.router,
         privacy.router,
         exports.router,
+        push.router,
         company_admin.router,
         webhooks_api.router,
         ws_router,

@@ -52,6 +52,7 @@ class ErrorCode(StrEnum):
     EXPORT_LIMIT = "export_limit"
     EXPORT_NOT_READY = "export_not_ready"
     EXPORT_EXPIRED = "export_expired"
+    PUSH_ENDPOINT_FORBIDDEN = "push_endpoint_forbidden"
 
 
 class DomainError(Exception):

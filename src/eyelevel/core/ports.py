@@ -49,6 +49,7 @@ from eyelevel.core.ids import (
     TeamId,
     TokenId,
 )
+from eyelevel.core.push import PushSubscription, PushSubscriptionId, VapidKeys
 from eyelevel.core.rules.sharing import SharedCustomer
 from eyelevel.core.webhooks import (
     WebhookDelivery,
@@ -809,6 +810,28 @@ class RetentionRepo(Protocol):
         ...
 
 
+class PushRepo(Protocol):
+    """The server's VAPID keys and the customers' push subscriptions (docs/privacy.md)."""
+
+    async def keys(self) -> VapidKeys | None: ...
+    async def add_keys(self, keys: VapidKeys, now: datetime) -> None:
+        """Store the key pair unless one is stored already (the first process to get here
+        wins; everyone then reads the same pair)."""
+        ...
+
+    async def by_endpoint(self, endpoint: str) -> PushSubscription | None: ...
+    async def get(self, subscription_id: PushSubscriptionId) -> PushSubscription | None: ...
+    async def of_customer(self, customer_id: CustomerId) -> list[PushSubscription]:
+        """Oldest first."""
+        ...
+
+    async def add(self, values: dict[str, Any]) -> PushSubscription: ...
+    async def update(self, subscription_id: PushSubscriptionId, values: dict[str, Any]) -> None: ...
+    async def delete(self, subscription_id: PushSubscriptionId) -> bool:
+        """False when it was gone already."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Repositories write only through it; ``emit`` appends to the stream."""
 
@@ -853,6 +876,8 @@ class UnitOfWork(Protocol):
     def exports(self) -> ExportRepo: ...
     @property
     def retention(self) -> RetentionRepo: ...
+    @property
+    def push(self) -> PushRepo: ...
 
     async def emit(self, event: NewEvent, now: datetime) -> Event:
         """Append an event in this transaction; it is published only after commit."""
@@ -938,6 +963,37 @@ class WebhookTransport(Protocol):
         ...
 
 
+class PushSender(Protocol):
+    """Encrypts and sends web push notifications (``eyelevel.push.sender``) through the same
+    SSRF guard as webhooks, with the push settings' allow-list."""
+
+    def new_keys(self) -> VapidKeys:
+        """A fresh VAPID key pair (P-256)."""
+        ...
+
+    async def check_subscription(self, endpoint: str, p256dh: str, auth: str) -> str:
+        """The normalised endpoint, when its scheme and every address its host resolves to are
+        allowed and the keys are a P-256 point and a 16-byte secret; else
+        :class:`~eyelevel.core.errors.DomainError` (``validation_error`` naming the field, or
+        ``push_endpoint_forbidden``)."""
+        ...
+
+    async def send(
+        self,
+        subscription: PushSubscription,
+        keys: VapidKeys,
+        data: bytes,
+        *,
+        now: datetime,
+        ttl_seconds: int,
+        topic: str | None,
+    ) -> WebhookResponse:
+        """Encrypt ``data`` for the subscription (RFC 8291, ``aes128gcm``), sign a VAPID JWT
+        for the endpoint's origin (RFC 8292) and POST it once, checking the endpoint's address
+        again. Never raises for network trouble (see ``WebhookResponse.error``)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class ProcessedFile:
     """An upload made safe to store and serve (images re-encoded without any metadata)."""
@@ -1004,3 +1060,4 @@ class Context:
     public_url: str
     otp: OneTimePasswords
     webhooks: WebhookTransport
+    push: PushSender

@@ -13,9 +13,10 @@ from typing import Any
 
 import structlog
 
-from eyelevel.core.actions import conversations, deliveries, exports, retention, webhooks
+from eyelevel.core.actions import conversations, deliveries, exports, push, retention, webhooks
 from eyelevel.core.ids import ConversationId
 from eyelevel.core.ports import Context, Job, Mailer, OutgoingMail, UnitOfWork
+from eyelevel.core.push import SEND as PUSH_SEND
 from eyelevel.core.webhooks import WebhookDeliveryId
 
 log = structlog.get_logger("eyelevel.worker")
@@ -48,6 +49,11 @@ def handlers(mailer: Mailer, ctx: Context) -> dict[str, Handler]:
             ctx, WebhookDeliveryId(int(payload["delivery_id"])), int(payload["attempts"])
         )
 
+    async def send_push(payload: dict[str, Any]) -> None:
+        outcome = await push.check_send_push(ctx, payload)
+        # the id and the outcome only: never the endpoint, the keys or what it says
+        log.info("push_send", subscription=payload.get("subscription_id"), outcome=outcome)
+
     async def build_export(payload: dict[str, Any]) -> None:
         await exports.check_build_export(ctx, int(payload["export_id"]))
 
@@ -71,6 +77,7 @@ def handlers(mailer: Mailer, ctx: Context) -> dict[str, Handler]:
         exports.EXPIRE: expire_export,
         conversations.WAKE_SNOOZED: wake_snoozed,
         webhooks.DELIVER: deliver_webhook,
+        PUSH_SEND: send_push,
     }
 
 

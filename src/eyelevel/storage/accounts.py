@@ -94,6 +94,12 @@ class SqlAccounts(Repo):
                 t.sessions.c.kind == "customer", t.sessions.c.principal_id == source
             )
         )
+        # the visitor's devices now notify the account they signed in to
+        await self._c.execute(
+            update(t.push_subscriptions)
+            .where(t.push_subscriptions.c.customer_id == source)
+            .values(customer_id=into)
+        )
         await self._c.execute(delete(t.customers).where(t.customers.c.id == source))
         return int(moved.rowcount)
 

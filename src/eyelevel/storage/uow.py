@@ -20,6 +20,7 @@ from eyelevel.storage.conversations import SqlConversations, SqlMessages
 from eyelevel.storage.exports import SqlExports
 from eyelevel.storage.inbox import SqlInbox
 from eyelevel.storage.labels import SqlLabels
+from eyelevel.storage.push import SqlPush
 from eyelevel.storage.retention import SqlRetention
 from eyelevel.storage.search import SqlSearch
 from eyelevel.storage.sharing import SqlSharing
@@ -52,6 +53,7 @@ class SqlUnitOfWork:
         self.sharing = SqlSharing(conn)
         self.exports = SqlExports(conn)
         self.retention = SqlRetention(conn)
+        self.push = SqlPush(conn)
         self.emitted: list[Event] = []
         self._writable = writable
 

@@ -59,6 +59,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.EXPORT_LIMIT: 429,
     ErrorCode.EXPORT_NOT_READY: 409,
     ErrorCode.EXPORT_EXPIRED: 410,
+    ErrorCode.PUSH_ENDPOINT_FORBIDDEN: 422,
 }
 TITLES = {code: code.value.replace("_", " ").capitalize() for code in ErrorCode}
 _HTTP_CODES = {

@@ -1,0 +1,341 @@
+"""Web push end to end: the real server's worker sends to a push endpoint on loopback, which
+decrypts each notification with the subscription's own keys and checks the VAPID signature
+against the key the server serves.
+
+The loopback endpoint is reachable only because the operator settings allow http and
+127.0.0.1/32 for push explicitly; the server runs on a fake clock, so retries take no time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from eyelevel.clock import FakeClock
+from eyelevel.core.actions import push as push_actions
+from eyelevel.core.entities import Company
+from eyelevel.core.ids import ConversationId, CustomerId
+from eyelevel.core.push import PushNotice
+from eyelevel.push.sender import WebPushSender
+from eyelevel.storage import schema as t
+from tests.harness import Client, Server, start_server
+from tests.push_service import Device, unb64url, verify_vapid
+from tests.webhook_receiver import Answer, Receiver, receiver
+
+API = "/api/v1"
+LOOPBACK = {
+    "push_allow_http": True,
+    "push_allowed_networks": ["127.0.0.1/32"],
+    "push_timeout_seconds": 0.5,
+}
+TEXT = "Ihr Paket ist unterwegs, Sendungsnummer 4711"
+
+
+@contextlib.asynccontextmanager
+async def world(
+    db_url: str, tmp_path: Path
+) -> AsyncIterator[tuple[Server, FakeClock, Company, Receiver]]:
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
+    async with (
+        start_server(db_url, tmp_path, clock=clock, **LOOPBACK) as srv,
+        receiver() as rx,
+    ):
+        company = await srv.company("acme", "Acme GmbH")
+        yield srv, clock, company, rx
+
+
+def device(rx: Receiver, name: str) -> Device:
+    return Device(f"http://127.0.0.1:{rx.port}/push/{name}")
+
+
+async def subscribe(c: Client, d: Device, **extra: Any) -> dict[str, Any]:
+    r = await c.post(f"{API}/me/push-subscriptions", d.subscription(**extra))
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+async def devices(c: Client) -> list[dict[str, Any]]:
+    r = await c.get(f"{API}/me/push-subscriptions")
+    assert r.status_code == 200, r.text
+    return list(r.json())
+
+
+async def notify(
+    srv: Server, company: Company, customer: Client, conv_id: int, *, include_text: bool = False
+) -> int:
+    return await push_actions.queue_push(
+        srv.runtime.ctx,
+        CustomerId(customer.id),
+        company,
+        PushNotice("reply", ConversationId(conv_id), TEXT),
+        include_text,
+    )
+
+
+async def push_jobs(srv: Server) -> list[dict[str, Any]]:
+    j = t.jobs.c
+    async with srv.runtime.db.read_engine.connect() as conn:
+        rows = (await conn.execute(select(j.payload).where(j.kind == "push.send"))).all()
+    return [dict(r.payload) for r in rows]
+
+
+async def until(check: Any, timeout: float = 10.0) -> Any:
+    """Poll ``check()`` until it returns something true."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        assert loop.time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+async def test_push_arrives_encrypted_signed_and_without_text(db_url: str, tmp_path: Path) -> None:
+    async with world(db_url, tmp_path) as (srv, clock, company, rx):
+        kim = await srv.customer(name="Kim Kunde")
+        other = await srv.customer()
+        phone, laptop, foreign = device(rx, "phone"), device(rx, "laptop"), device(rx, "other")
+        await subscribe(kim, phone, label="Kims Telefon", lang="de")
+        await subscribe(kim, laptop, label="Firefox on Linux", lang="en")
+        await subscribe(other, foreign)
+        key = (await kim.get(f"{API}/push/key")).json()["public_key"]
+        conv = (await kim.start_conversation("acme", "Wo ist mein Paket?"))["conversation"]
+
+        assert await notify(srv, company, kim, conv["id"]) == 2
+        got = await rx.wait_for(2)
+        by_path = {r.path: r for r in got}
+        assert set(by_path) == {"/push/phone", "/push/laptop"}  # not the other customer's
+        audience = f"http://127.0.0.1:{rx.port}"
+        for name, d, body in (
+            ("phone", phone, "Neue Antwort von Acme GmbH"),
+            ("laptop", laptop, "New reply from Acme GmbH"),
+        ):
+            req = by_path[f"/push/{name}"]
+            assert d.decrypt(req) == {
+                "title": "Acme GmbH",
+                "body": body,
+                "url": f"/#/chat/{conv['id']}",
+                "tag": f"c{conv['id']}",
+            }
+            verify_vapid(req, key, audience=audience, now=clock.now())
+            assert TEXT.encode() not in req.body and b"Paket" not in req.body
+            assert 0 < int(req.headers["ttl"]) <= 24 * 3600
+            assert req.headers["topic"] == f"c{conv['id']}"
+            assert req.headers["urgency"] == "normal"
+        # each message has its own ephemeral key and salt: same text, different bytes
+        assert by_path["/push/phone"].body[:16] != by_path["/push/laptop"].body[:16]
+        listed = await until(
+            lambda: _all_succeeded(kim, 2),
+        )
+        assert {d["label"] for d in listed} == {"Kims Telefon", "Firefox on Linux"}
+
+        # with the customer's "include text": the message text is the body
+        assert await notify(srv, company, kim, conv["id"], include_text=True) == 2
+        got = await rx.wait_for(4)
+        texts = {r.path: (phone if "phone" in r.path else laptop).decrypt(r) for r in got[2:]}
+        assert {m["body"] for m in texts.values()} == {TEXT}
+        await rx.quiet(0.2)
+        assert len(rx.requests) == 4  # sent once each
+        assert await push_jobs(srv) == []
+
+
+async def _all_succeeded(c: Client, count: int) -> list[dict[str, Any]] | None:
+    listed = await devices(c)
+    ok = len(listed) == count and all(d["last_success_at"] for d in listed)
+    return listed if ok else None
+
+
+async def test_key_is_made_once_and_survives_a_restart(db_url: str, tmp_path: Path) -> None:
+    async with start_server(db_url, tmp_path) as srv:
+        first = (await srv.client().get(f"{API}/push/key")).json()["public_key"]
+        again = (await srv.client().get(f"{API}/push/key")).json()["public_key"]
+    async with start_server(db_url, tmp_path) as srv:
+        after = (await srv.client().get(f"{API}/push/key")).json()["public_key"]
+    assert first == again == after
+    raw = unb64url(first)
+    assert len(raw) == 65 and raw[0] == 4  # an uncompressed P-256 point
+
+
+@pytest.mark.parametrize("status", [404, 410])
+async def test_a_gone_subscription_is_removed(db_url: str, tmp_path: Path, status: int) -> None:
+    async with world(db_url, tmp_path) as (srv, _clock, company, rx), receiver() as rx2:
+        kim = await srv.customer()
+        dead, alive = device(rx, "dead"), device(rx2, "alive")
+        await subscribe(kim, dead)
+        await subscribe(kim, alive)
+        rx.default = Answer(status)
+        conv = (await kim.start_conversation("acme", "Hallo"))["conversation"]
+        assert await notify(srv, company, kim, conv["id"]) == 2
+        await rx.wait_for(1)
+        await rx2.wait_for(1)
+
+        async def dead_gone() -> list[dict[str, Any]] | None:
+            listed = await devices(kim)
+            return listed if [d["endpoint"] for d in listed] == [alive.endpoint] else None
+
+        await until(dead_gone)
+        assert await until(lambda: _no_jobs(srv))  # no retry for a gone subscription
+        # gone means gone: a later notification reaches only the device left
+        assert await notify(srv, company, kim, conv["id"]) == 1
+        await rx2.wait_for(2)
+        await rx.quiet(0.2)
+        assert len(rx.requests) == 1
+
+
+async def _no_jobs(srv: Server) -> bool:
+    return await push_jobs(srv) == []
+
+
+async def test_a_server_error_is_retried_with_backoff(db_url: str, tmp_path: Path) -> None:
+    async with world(db_url, tmp_path) as (srv, clock, company, rx):
+        kim = await srv.customer()
+        d = device(rx, "phone")
+        await subscribe(kim, d)
+        rx.script = [Answer(500), Answer(503, {"Retry-After": "120"})]
+        conv = (await kim.start_conversation("acme", "Hallo"))["conversation"]
+        await notify(srv, company, kim, conv["id"])
+        await rx.wait_for(1)
+
+        async def retry_queued(n: int) -> list[dict[str, Any]] | None:
+            jobs = await push_jobs(srv)
+            return jobs if len(jobs) == 1 and jobs[0]["retries"] == n else None
+
+        await until(lambda: retry_queued(1))
+        await rx.quiet(0.2)
+        assert len(rx.requests) == 1  # not before its time
+        clock.advance(timedelta(seconds=11))  # the first pause: 10 s
+        await rx.wait_for(2)
+        await until(lambda: retry_queued(2))
+        clock.advance(timedelta(seconds=90))  # Retry-After: 120 beats the 1-minute pause
+        await rx.quiet(0.2)
+        assert len(rx.requests) == 2
+        clock.advance(timedelta(seconds=31))
+        got = await rx.wait_for(3)
+        assert len({d.decrypt(r)["tag"] for r in got}) == 1  # the same notification each time
+        assert [await until(lambda: _all_succeeded(kim, 1))]
+        assert await push_jobs(srv) == []
+
+
+async def test_the_guard_holds_at_send_time(db_url: str, tmp_path: Path) -> None:
+    """An endpoint allowed when it was subscribed is checked again before every send: once
+    its address is no longer allowed, nothing is sent (and nothing retried)."""
+    async with world(db_url, tmp_path) as (srv, _clock, company, rx):
+        kim = await srv.customer()
+        await subscribe(kim, device(rx, "phone"))
+        sender = srv.runtime.ctx.push
+        assert isinstance(sender, WebPushSender)
+        sender.transport.networks = []  # the operator's allow-list emptied
+        conv = (await kim.start_conversation("acme", "Hallo"))["conversation"]
+        assert await notify(srv, company, kim, conv["id"]) == 1
+        assert await until(lambda: _no_jobs(srv))
+        await rx.quiet(0.2)
+        assert rx.requests == []
+        assert len(await devices(kim)) == 1  # refused, not gone
+
+
+async def test_subscriptions_are_the_customers_own(db_url: str, tmp_path: Path) -> None:
+    async with world(db_url, tmp_path) as (srv, _clock, company, rx):
+        kim, eve = await srv.customer(), await srv.customer()
+        agent = await srv.agent(company)
+        d = device(rx, "phone")
+        first = await subscribe(kim, d, label="Telefon", lang="de")
+        assert first["endpoint"] == d.endpoint and first["last_success_at"] is None
+        assert "keys" not in first and "p256dh" not in first
+
+        # the same endpoint again (new keys after a browser's key rotation): 200, one device
+        d2 = Device(d.endpoint)
+        r = await kim.post(f"{API}/me/push-subscriptions", d2.subscription(label="Neu"))
+        assert r.status_code == 200, r.text
+        assert r.json()["id"] == first["id"] and r.json()["label"] == "Neu"
+        assert [x["id"] for x in await devices(kim)] == [first["id"]]
+        assert await devices(eve) == []
+
+        # another customer cannot remove it: it reads like a missing one
+        for who in (eve,):
+            r = await who.delete(f"{API}/me/push-subscriptions/{first['id']}")
+            assert r.status_code == 404 and r.json()["code"] == "not_found"
+        r = await eve.delete(f"{API}/me/push-subscriptions/987654321")
+        assert r.status_code == 404 and r.json()["code"] == "not_found"
+        # staff have no devices here
+        for method, path, body in (
+            ("GET", "/me/push-subscriptions", None),
+            ("POST", "/me/push-subscriptions", d.subscription()),
+            ("DELETE", f"/me/push-subscriptions/{first['id']}", None),
+        ):
+            r = await agent.http.request(method, f"{API}{path}", json=body)
+            assert r.status_code == 403 and r.json()["code"] == "forbidden", r.text
+        anonymous = srv.client()
+        r = await anonymous.get(f"{API}/me/push-subscriptions")
+        assert r.status_code == 401
+        assert (await anonymous.get(f"{API}/push/key")).status_code == 200  # public
+
+        # a device moves to the customer who subscribes it last (a shared browser)
+        r = await eve.post(f"{API}/me/push-subscriptions", d2.subscription())
+        assert r.status_code == 201, r.text
+        assert await devices(kim) == []
+        conv = (await kim.start_conversation("acme", "Hallo"))["conversation"]
+        assert await notify(srv, company, kim, conv["id"]) == 0
+
+        r = await eve.delete(f"{API}/me/push-subscriptions/{r.json()['id']}")
+        assert r.status_code == 204
+        assert await devices(eve) == []
+
+
+GOOD = Device("https://93.184.216.34/push/x")  # a public address: never contacted here
+
+
+def _with(**changes: Any) -> dict[str, Any]:
+    body = GOOD.subscription()
+    for k, v in changes.items():
+        if k in ("p256dh", "auth"):
+            body["keys"][k] = v
+        else:
+            body[k] = v
+    return body
+
+
+OFF_CURVE = "BA" + "A" * 85  # 0x04 then zeros: 65 bytes, not a point on P-256
+BAD_INPUT = [
+    (_with(p256dh="not base64!"), 422, "validation_error", "keys.p256dh"),
+    (_with(p256dh=OFF_CURVE), 422, "validation_error", "keys.p256dh"),
+    (_with(p256dh=GOOD.p256dh[:40]), 422, "validation_error", "keys.p256dh"),
+    (_with(auth="AAAA"), 422, "validation_error", "keys.auth"),
+    (_with(auth="tBHItJI5svbpez7KI4CCXg$"), 422, "validation_error", "keys.auth"),
+    (_with(endpoint="http://93.184.216.34/push/x"), 422, "validation_error", "endpoint"),
+    (_with(endpoint="ftp://93.184.216.34/x"), 422, "validation_error", "endpoint"),
+    (_with(endpoint="https://user:pw@93.184.216.34/x"), 422, "validation_error", "endpoint"),
+    (_with(endpoint="https://push.invalid/x"), 422, "validation_error", "endpoint"),
+    (_with(endpoint="https://127.0.0.1/push"), 422, "push_endpoint_forbidden", "endpoint"),
+    (_with(endpoint="https://10.1.2.3/push"), 422, "push_endpoint_forbidden", "endpoint"),
+    (_with(endpoint="https://[::1]/push"), 422, "push_endpoint_forbidden", "endpoint"),
+    (_with(endpoint="https://169.254.169.254/x"), 422, "push_endpoint_forbidden", "endpoint"),
+    (_with(endpoint="https://2130706433/x"), 422, "push_endpoint_forbidden", "endpoint"),
+    (_with(endpoint="https://[::ffff:192.168.0.1]/x"), 422, "push_endpoint_forbidden", "endpoint"),
+    (_with(lang="fr"), 422, "validation_error", None),
+    (_with(customer_id=1), 422, "validation_error", None),
+    ({"endpoint": GOOD.endpoint}, 422, "validation_error", None),
+]
+
+
+async def test_bad_input_gets_a_precise_answer(server: Server) -> None:
+    """Without the operator's push settings: https only, public addresses only."""
+    kim = await server.customer()
+    for body, status, code, field in BAD_INPUT:
+        r = await kim.post(f"{API}/me/push-subscriptions", body)
+        assert r.status_code == status, (body, r.text)
+        problem = r.json()
+        assert problem["code"] == code, (body, problem)
+        if field is not None:
+            assert problem.get("field") == field, (body, problem)
+    assert await devices(kim) == []
+    # the same endpoint with good keys is accepted (the check above was not just "anything")
+    r = await kim.post(f"{API}/me/push-subscriptions", GOOD.subscription())
+    assert r.status_code == 201, r.text
