@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import io
+import logging
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from eyelevel import logs
 from eyelevel.clock import FakeClock
 from eyelevel.core.actions import push as push_actions
 from eyelevel.core.entities import Company
@@ -26,7 +30,7 @@ from eyelevel.core.push import PushNotice
 from eyelevel.push.sender import WebPushSender
 from eyelevel.storage import schema as t
 from tests.harness import Client, Server, start_server
-from tests.push_service import Device, unb64url, verify_vapid
+from tests.push_service import Device, b64url, unb64url, verify_vapid
 from tests.webhook_receiver import Answer, Receiver, receiver
 
 API = "/api/v1"
@@ -339,3 +343,61 @@ async def test_bad_input_gets_a_precise_answer(server: Server) -> None:
     # the same endpoint with good keys is accepted (the check above was not just "anything")
     r = await kim.post(f"{API}/me/push-subscriptions", GOOD.subscription())
     assert r.status_code == 201, r.text
+
+
+@pytest.fixture
+def captured() -> Iterator[io.StringIO]:
+    """Everything logged while the test runs, through the production log configuration."""
+    out = io.StringIO()
+    root = logging.getLogger()
+    level = root.level
+    logs.configure("debug", stream=out)
+    try:
+        yield out
+    finally:
+        logs.unconfigure()
+        root.setLevel(level)
+
+
+async def test_no_key_endpoint_or_text_reaches_the_logs(
+    db_url: str, tmp_path: Path, captured: io.StringIO
+) -> None:
+    """Sent, retried and gone pushes log ids and outcomes only: never the VAPID private key,
+    an endpoint, the browser's keys or what a notification says."""
+    mark = f"kanarie{uuid.uuid4().hex[:10]}"
+    async with world(db_url, tmp_path) as (srv, clock, company, rx):
+        kim = await srv.customer()
+        d = Device(f"http://127.0.0.1:{rx.port}/push/{mark}")
+        await subscribe(kim, d, label=f"Telefon {mark}")
+        rx.script = [Answer(500), Answer(200), Answer(410)]
+        conv = (await kim.start_conversation("acme", "Hallo"))["conversation"]
+        await push_actions.queue_push(
+            srv.runtime.ctx,
+            CustomerId(kim.id),
+            company,
+            PushNotice("reply", ConversationId(conv["id"]), f"Text {mark}"),
+            True,
+        )
+        await rx.wait_for(1)
+        await until(lambda: _retry_queued(srv))
+        clock.advance(timedelta(seconds=11))
+        assert d.decrypt((await rx.wait_for(2))[1])["body"] == f"Text {mark}"
+        await notify(srv, company, kim, conv["id"])
+        await rx.wait_for(3)
+        await until(lambda: _none_left(kim))
+        k = t.push_keys.c
+        async with srv.runtime.db.read_engine.connect() as conn:
+            private_key = (await conn.execute(select(k.private_key))).scalar_one()
+    text = captured.getvalue()
+    outcomes = [line for line in text.splitlines() if '"push_send"' in line]
+    assert len(outcomes) == 3 and all('"outcome"' in line for line in outcomes), outcomes
+    for secret in (mark, private_key, d.p256dh, b64url(d.auth), "127.0.0.1:" + str(rx.port)):
+        assert secret.lower() not in text.lower(), secret[:8]
+
+
+async def _retry_queued(srv: Server) -> bool:
+    return [j["retries"] for j in await push_jobs(srv)] == [1]
+
+
+async def _none_left(c: Client) -> bool:
+    return await devices(c) == []
