@@ -227,6 +227,28 @@ async def test_a_server_error_is_retried_with_backoff(db_url: str, tmp_path: Pat
         assert await push_jobs(srv) == []
 
 
+async def test_a_device_that_moved_gets_no_earlier_owners_notification(
+    db_url: str, tmp_path: Path
+) -> None:
+    """A shared browser: Kim's notification waits for a retry, then Eve turns notifications on
+    in the same browser. The retry finds the device Eve's and is not sent."""
+    async with world(db_url, tmp_path) as (srv, clock, company, rx):
+        kim, eve = await srv.customer(), await srv.customer()
+        d = device(rx, "shared")
+        await subscribe(kim, d)
+        rx.script = [Answer(500)]
+        conv = (await kim.start_conversation("acme", "Hallo"))["conversation"]
+        await notify(srv, company, kim, conv["id"])
+        await rx.wait_for(1)
+        await until(lambda: _retry_queued(srv))
+        r = await eve.post(f"{API}/me/push-subscriptions", Device(d.endpoint).subscription())
+        assert r.status_code == 201, r.text
+        clock.advance(timedelta(seconds=11))
+        assert await until(lambda: _no_jobs(srv))
+        await rx.quiet(0.2)
+        assert len(rx.requests) == 1
+
+
 async def test_the_guard_holds_at_send_time(db_url: str, tmp_path: Path) -> None:
     """An endpoint allowed when it was subscribed is checked again before every send: once
     its address is no longer allowed, nothing is sent (and nothing retried)."""

@@ -198,7 +198,8 @@ async def queue_push_txn(
             lang=device.lang,
             include_text=include_text,
         )
-        await uow.jobs.enqueue(SEND, _job(device.id, message, now + TTL, 0), now)
+        job = _job(customer_id, device.id, message, now + TTL, 0)
+        await uow.jobs.enqueue(SEND, job, now)
     return len(devices)
 
 
@@ -219,9 +220,14 @@ async def queue_push(
 
 
 def _job(
-    subscription_id: PushSubscriptionId, message: PushMessage, expires_at: datetime, retries: int
+    customer_id: CustomerId,
+    subscription_id: PushSubscriptionId,
+    message: PushMessage,
+    expires_at: datetime,
+    retries: int,
 ) -> dict[str, Any]:
     return {
+        "customer_id": customer_id,
         "subscription_id": subscription_id,
         "message": message.as_json(),
         "expires_at": iso(expires_at),
@@ -241,8 +247,8 @@ async def check_send_push(ctx: Context, payload: dict[str, Any]) -> str:
     if now >= expires_at:
         return "expired"  # too old to be worth showing
     subscription = await ctx.db.read(lambda uow: uow.push.get(subscription_id))
-    if subscription is None:
-        return "unsubscribed"
+    if subscription is None or subscription.customer_id != int(payload["customer_id"]):
+        return "unsubscribed"  # or the device moved to another customer meanwhile
     keys = await ensure_keys(ctx)
     message = payload["message"]
     data = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
@@ -278,17 +284,16 @@ async def _settle(
 
     async def txn(uow: UnitOfWork) -> None:
         current = await uow.push.get(subscription.id)
-        if current is None or current.endpoint != subscription.endpoint:
-            return  # unsubscribed meanwhile
+        if current is None or current.customer_id != subscription.customer_id:
+            return  # unsubscribed, or moved to another customer, meanwhile
         if outcome == "sent":
             await uow.push.update(subscription.id, {"last_success_at": now})
         elif outcome == "gone":
             await uow.push.delete(subscription.id)
         elif outcome == "retry" and delay is not None:
             message = PushMessage(**payload["message"])
-            await uow.jobs.enqueue(
-                SEND, _job(subscription.id, message, expires_at, retries + 1), now + delay
-            )
+            job = _job(subscription.customer_id, subscription.id, message, expires_at, retries + 1)
+            await uow.jobs.enqueue(SEND, job, now + delay)
 
     await ctx.db.write("record_push", txn)
     return outcome
