@@ -46,6 +46,7 @@ from eyelevel.core.actions.sessions import public_session_id
 from eyelevel.core.entities import Company, Role
 from eyelevel.storage.schema import metadata
 from tests.harness import PASSWORD, Client, Server, Socket
+from tests.push_service import Device
 
 GHOST = 987_654_321  # an id no object has
 GHOST_SLUG = "no-such-company"
@@ -97,6 +98,7 @@ class Target:
     canned_id: int = GHOST  # a company-wide canned response of the company (``on="canned"``)
     webhook_id: int = GHOST  # the company's (disabled) webhook endpoint (``on="webhook"``)
     callback_id: int = GHOST  # the callback booked in the conversation (conversation routes)
+    push_subscription_id: int = GHOST  # the company's customer's push device (``on="device"``)
     session_id: str = "0" * 16  # the public id of the company admin's session
     home_conversation_id: int | None = None  # one the caller may use, for foreign ids in bodies
     home_team_id: int | None = None  # the caller's own team, with ``keep_slug``
@@ -117,6 +119,7 @@ class Target:
             canned_id=GHOST,
             webhook_id=GHOST,
             callback_id=GHOST,
+            push_subscription_id=GHOST,
             session_id="0" * 16,
         )
 
@@ -201,6 +204,7 @@ class Party:
     label_id: int = 0  # a label, on the company's first conversation
     canned_id: int = 0  # a company-wide canned response (its agent has a personal one too)
     webhook_id: int = 0  # a disabled webhook endpoint (never sends: the URL is not reachable)
+    push_subscription_id: int = 0  # the customer's push device (nothing is ever pushed to it)
 
 
 @dataclass
@@ -231,6 +235,7 @@ class World:
             canned_id=party.canned_id,
             webhook_id=party.webhook_id,
             callback_id=self.callbacks.get(conv, GHOST),
+            push_subscription_id=party.push_subscription_id,
             session_id=_session_id(party.admin),
         )
 
@@ -261,6 +266,13 @@ class World:
                 )
                 for aid, (ck, note) in sorted(self.attachments.items())
                 if self.conversations[ck] not in actor.visible or (note and actor.role in CUSTOMERS)
+            ]
+        if on == "device":
+            # the other customer's push device (staff: both customers')
+            return [
+                replace(self.company_target(k), label=f"customer {k}'s push device")
+                for k, p in self.parties.items()
+                if p.customer.id != actor.id or actor.role not in CUSTOMERS
             ]
         if on == "conversation":
             return [
@@ -459,6 +471,11 @@ def _check_exports(actor: Actor, req: Req, r: httpx.Response) -> str | None:
 def _check_erasure(actor: Actor, req: Req, r: httpx.Response) -> str | None:
     """Erasure is the customer's own: a company principal gets 403 before anything is looked
     up; a customer with a wrong password gets 401 invalid_credentials (and keeps everything)."""
+
+
+def _check_push(actor: Actor, req: Req, r: httpx.Response) -> str | None:
+    """Push devices are the customer's own: a company principal gets 403 before anything is
+    looked up; a customer lists exactly their own device."""
     if actor.role in UNAUTHENTICATED:
         return _expect_status(r, 401, "unauthenticated")
     if req.expect == INVALID:
@@ -466,6 +483,17 @@ def _check_erasure(actor: Actor, req: Req, r: httpx.Response) -> str | None:
     if actor.role not in CUSTOMERS:
         return _expect_status(r, 403, "forbidden")
     return _expect_status(r, 401, "invalid_credentials")
+    if r.status_code != 200:
+        return f"expected 200, got {r.status_code} {r.text[:200]}"
+    endpoints = [d["endpoint"] for d in r.json()]
+    if endpoints != [_push_endpoint(actor.role)]:
+        return f"listed push devices {endpoints}, expected only the caller's own"
+    return None
+
+
+def _push_endpoint(role: str) -> str:
+    """Each customer's device: a public literal address, never contacted (nothing is sent)."""
+    return f"https://93.184.216.34/push/{role}"
 
 
 def _future() -> str:
@@ -524,6 +552,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ),
     # -- companies -------------------------------------------------------------------------
     ("GET", f"{API}/companies"): Public("the public directory: names and cards only"),
+    ("GET", f"{API}/push/key"): Public(
+        "the server's VAPID public key, which every browser needs to subscribe: public by nature"
+    ),
     ("GET", f"{API}/companies/{{slug}}"): Public("a company's public card (no ids, no staff)"),
     ("GET", f"{API}/companies/{{slug}}/staff"): OnObject(
         "company", lambda t: [Req("GET", _company(t, "/staff"))]
@@ -840,6 +871,44 @@ MATRIX: dict[tuple[str, str], Entry] = {
                 {"topic": "news", "subject": "x", "body": "x", "company_id": t.company_id},
                 expect=INVALID,
                 note=_extra("company_id"),
+            ),
+        ],
+    ),
+    # -- web push: the customer's own devices --------------------------------------------
+    ("POST", f"{API}/me/push-subscriptions"): Scoped(
+        build=lambda t: [
+            Req(
+                "POST",
+                f"{API}/me/push-subscriptions",
+                Device(_push_endpoint("intruder")).subscription(),
+                who=STAFF,
+            ),
+            Req(
+                "POST",
+                f"{API}/me/push-subscriptions",
+                Device(_push_endpoint("intruder")).subscription(customer_id=t.customer_id),
+                expect=INVALID,
+                note=_extra("customer_id"),
+            ),
+        ],
+        check=_check_push,
+    ),
+    ("GET", f"{API}/me/push-subscriptions"): Scoped(
+        build=lambda t: [Req("GET", f"{API}/me/push-subscriptions")], check=_check_push
+    ),
+    ("DELETE", f"{API}/me/push-subscriptions/{{subscription_id}}"): OnObject(
+        "device",
+        lambda t: [
+            Req(
+                "DELETE",
+                f"{API}/me/push-subscriptions/{t.push_subscription_id}",
+                who=CUSTOMERS,
+            ),
+            Req(
+                "DELETE",
+                f"{API}/me/push-subscriptions/{t.push_subscription_id}",
+                expect=FORBIDDEN,
+                who=STAFF,
             ),
         ],
     ),
@@ -1797,6 +1866,10 @@ async def build_world(server: Server) -> World:
         booking = {"start": start, "phone": "+49 30 1234567", "note": "Rückruf"}
         booked = await _ok(await p.customer.post(_conv_path(cid, "/callbacks"), booking), 201)
         callbacks[k] = booked["id"]
+        # the customer's push device (the party's customer is customer_<k>)
+        subscription = Device(_push_endpoint(f"customer_{k}")).subscription()
+        pushed = await p.customer.post(f"{API}/me/push-subscriptions", subscription)
+        p.push_subscription_id = (await _ok(pushed, 201))["id"]
     # customer B also writes to company A: the same company's customers must stay apart
     started = await customers["b"].start_conversation("acme", "Zweite Frage, an A")
     convs["ba"] = started["conversation"]["id"]
@@ -1865,6 +1938,7 @@ async def snapshot(w: World) -> dict[str, Any]:
             p.customer_observer,
             f"{API}/conversations?limit=200",
         )
+        reads[f"customer {k}: push devices"] = (p.customer_observer, f"{API}/me/push-subscriptions")
     for ck, cid in w.conversations.items():
         staff = w.parties[w.conversation_company[ck]].observer
         cust = w.parties["a" if ck == "a" else "b"].customer_observer

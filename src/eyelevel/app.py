@@ -18,11 +18,13 @@ from eyelevel.channels.messenger import pages as messenger
 from eyelevel.clock import SystemClock
 from eyelevel.config import Settings
 from eyelevel.core import queries
+from eyelevel.core.actions import push as push_actions
 from eyelevel.core.ids import EventPos
 from eyelevel.core.ports import Clock, Context, EventBus, Mailer, PasswordHasher, RateCounter
 from eyelevel.jobs.mailers import ConsoleMailer, SmtpMailer
 from eyelevel.jobs.worker import Worker, handlers
 from eyelevel.media import PillowMedia
+from eyelevel.push.sender import WebPushSender
 from eyelevel.realtime.hub import Hub
 from eyelevel.realtime.local import LocalBus
 from eyelevel.realtime.ratestore import MemoryRateCounter
@@ -46,6 +48,7 @@ from eyelevel.web.api import (
     exports,
     labels,
     privacy,
+    push,
     ratings,
     routing,
 )
@@ -145,6 +148,14 @@ def build_runtime(
             timeout=settings.webhook_timeout_seconds,
         ),
         mail=settings.mail_policy(),
+        push=WebPushSender(
+            GuardedTransport(
+                allow_http=settings.push_allow_http,
+                allowed_networks=settings.push_allowed_networks,
+                timeout=settings.push_timeout_seconds,
+            ),
+            subject=settings.vapid_subject(),
+        ),
     )
     return Runtime(settings, db, bus, ctx, mailer or make_mailer(settings))
 
@@ -195,6 +206,7 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await rt.start()
         await hub.start()
+        await push_actions.ensure_keys(rt.ctx)  # the VAPID key pair, made on the first start
         worker_task = None
         if settings.run_worker:
             worker = Worker(
@@ -261,6 +273,7 @@ def create_app(
         contact.router,
         exports.router,
         erasure.router,
+        push.router,
         company_admin.router,
         email.router,
         sla_api.router,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
-from email.utils import getaddresses
+from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     webhook_allow_http: bool = False
     webhook_allowed_networks: list[str] = Field(default_factory=list)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # web push (docs/operations.md): the same guard for push endpoints; plain http and
+    # non-public networks only for a development push service
+    push_allow_http: bool = False
+    push_allowed_networks: list[str] = Field(default_factory=list)
+    push_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # VAPID "sub": how a push service reaches the operator (mailto: or https:); default: the
+    # address of mail_from
+    push_contact: str | None = None
     # rate limits (docs/operations.md): requests per window; 0 turns one limit off
     rate_limit_enabled: bool = True
     rate_limit_window_seconds: int = Field(default=60, ge=1, le=3600)
@@ -64,7 +72,7 @@ class Settings(BaseSettings):
     def _strip_slash(cls, v: str) -> str:
         return v.rstrip("/")
 
-    @field_validator("webhook_allowed_networks", "trusted_proxies")
+    @field_validator("webhook_allowed_networks", "push_allowed_networks", "trusted_proxies")
     @classmethod
     def _networks(cls, v: list[str]) -> list[str]:
         for network in v:
@@ -82,7 +90,14 @@ class Settings(BaseSettings):
         own = {a.lower() for _, a in getaddresses([self.mail_from]) if a}
         return MailPolicy(own_addresses=frozenset(own), inbound_domains=tuple(self.mail_domains))
 
-    @field_validator("redis_url", "secret_key_file", "smtp_listen", mode="before")
+    @field_validator("push_contact")
+    @classmethod
+    def _contact(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("mailto:", "https://")):
+            raise ValueError("EYELEVEL_PUSH_CONTACT must start with mailto: or https://")
+        return v
+
+    @field_validator("redis_url", "secret_key_file", "smtp_listen", "push_contact", mode="before")
     @classmethod
     def _empty_is_none(cls, v: object) -> object:
         return None if v == "" else v
@@ -91,6 +106,13 @@ class Settings(BaseSettings):
         """Origins allowed to open a WebSocket with a session cookie."""
         parts = urlsplit(self.public_url)
         return frozenset({f"{parts.scheme}://{parts.netloc}", *self.allowed_origins})
+
+    def vapid_subject(self) -> str:
+        """The VAPID ``sub`` claim (RFC 8292): the push contact, else mail_from's address."""
+        if self.push_contact:
+            return self.push_contact
+        address = parseaddr(self.mail_from)[1] or "noreply@localhost"
+        return f"mailto:{address}"
 
     def secure_cookies(self) -> bool:
         if self.cookie_secure is not None:

@@ -70,6 +70,7 @@ class ErrorCode(StrEnum):
     CALLBACK_ACTIVE = "callback_active"
     PHONE_REQUIRED = "phone_required"
     CONTACT_NOT_PERMITTED = "contact_not_permitted"
+    PUSH_ENDPOINT_FORBIDDEN = "push_endpoint_forbidden"
 
 
 class DomainError(Exception):

@@ -68,6 +68,7 @@ from eyelevel.core.ids import (
     TeamId,
     TokenId,
 )
+from eyelevel.core.push import PushSubscription, PushSubscriptionId, VapidKeys
 from eyelevel.core.rules.contact import ContactPreferences
 from eyelevel.core.rules.mail import NO_MAIL_POLICY, MailPolicy
 from eyelevel.core.rules.routing import (
@@ -1260,6 +1261,27 @@ class SlaRepo(Protocol):
         due_at: datetime | None,
     ) -> None:
         """The conversation's ``sla`` (its open clocks as shown) and ``sla_due_at``."""
+
+
+class PushRepo(Protocol):
+    """The server's VAPID keys and the customers' push subscriptions (docs/privacy.md)."""
+
+    async def keys(self) -> VapidKeys | None: ...
+    async def add_keys(self, keys: VapidKeys, now: datetime) -> None:
+        """Store the key pair unless one is stored already (the first process to get here
+        wins; everyone then reads the same pair)."""
+        ...
+
+    async def by_endpoint(self, endpoint: str) -> PushSubscription | None: ...
+    async def get(self, subscription_id: PushSubscriptionId) -> PushSubscription | None: ...
+    async def of_customer(self, customer_id: CustomerId) -> list[PushSubscription]:
+        """Oldest first."""
+        ...
+
+    async def add(self, values: dict[str, Any]) -> PushSubscription: ...
+    async def update(self, subscription_id: PushSubscriptionId, values: dict[str, Any]) -> None: ...
+    async def delete(self, subscription_id: PushSubscriptionId) -> bool:
+        """False when it was gone already."""
         ...
 
 
@@ -1323,6 +1345,8 @@ class UnitOfWork(Protocol):
     def contact(self) -> ContactRepo: ...
     @property
     def sla(self) -> SlaRepo: ...
+    @property
+    def push(self) -> PushRepo: ...
 
     async def emit(self, event: NewEvent, now: datetime) -> Event:
         """Append an event in this transaction; it is published only after commit."""
@@ -1452,6 +1476,37 @@ class WebhookTransport(Protocol):
         ...
 
 
+class PushSender(Protocol):
+    """Encrypts and sends web push notifications (``eyelevel.push.sender``) through the same
+    SSRF guard as webhooks, with the push settings' allow-list."""
+
+    def new_keys(self) -> VapidKeys:
+        """A fresh VAPID key pair (P-256)."""
+        ...
+
+    async def check_subscription(self, endpoint: str, p256dh: str, auth: str) -> str:
+        """The normalised endpoint, when its scheme and every address its host resolves to are
+        allowed and the keys are a P-256 point and a 16-byte secret; else
+        :class:`~eyelevel.core.errors.DomainError` (``validation_error`` naming the field, or
+        ``push_endpoint_forbidden``)."""
+        ...
+
+    async def send(
+        self,
+        subscription: PushSubscription,
+        keys: VapidKeys,
+        data: bytes,
+        *,
+        now: datetime,
+        ttl_seconds: int,
+        topic: str | None,
+    ) -> WebhookResponse:
+        """Encrypt ``data`` for the subscription (RFC 8291, ``aes128gcm``), sign a VAPID JWT
+        for the endpoint's origin (RFC 8292) and POST it once, checking the endpoint's address
+        again. Never raises for network trouble (see ``WebhookResponse.error``)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class ProcessedFile:
     """An upload made safe to store and serve (images re-encoded without any metadata)."""
@@ -1518,4 +1573,5 @@ class Context:
     public_url: str
     otp: OneTimePasswords
     webhooks: WebhookTransport
+    push: PushSender
     mail: MailPolicy = NO_MAIL_POLICY

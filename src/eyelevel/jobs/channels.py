@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from html import escape
 
-from eyelevel.core.ports import ChannelSender, Mailer, NotificationBatch, OutgoingMail
+from eyelevel.core.actions import push
+from eyelevel.core.ports import ChannelSender, Context, Mailer, NotificationBatch, OutgoingMail
 
 _TEXT = {
     "de": {
@@ -106,6 +107,17 @@ class EmailChannel:
         return True
 
 
-def channel_senders(mailer: Mailer) -> dict[str, ChannelSender]:
+class PushChannel:
+    """Web push: one encrypted notification per device of the customer, queued as ``push.send``
+    jobs (``core/actions/push.py``); False when the customer has no device."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    async def send(self, batch: NotificationBatch) -> bool:
+        return await push.check_push_batch(self._ctx, batch)
+
+
+def channel_senders(mailer: Mailer, ctx: Context) -> dict[str, ChannelSender]:
     """Every notification channel this server delivers on, by the name customers choose."""
-    return {"email": EmailChannel(mailer)}
+    return {"email": EmailChannel(mailer), "push": PushChannel(ctx)}

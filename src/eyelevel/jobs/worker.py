@@ -20,6 +20,7 @@ from eyelevel.core.actions import (
     exports,
     mail_outbound,
     notifications,
+    push,
     retention,
     sla,
     webhooks,
@@ -27,6 +28,7 @@ from eyelevel.core.actions import (
 from eyelevel.core.callbacks import CallbackId
 from eyelevel.core.ids import ConversationId, MessageId
 from eyelevel.core.ports import ChannelSender, Context, Job, Mailer, OutgoingMail, UnitOfWork
+from eyelevel.core.push import SEND as PUSH_SEND
 from eyelevel.core.webhooks import WebhookDeliveryId
 from eyelevel.jobs.channels import channel_senders
 
@@ -41,7 +43,7 @@ def handlers(
 ) -> dict[str, Handler]:
     """The job kinds this worker runs. ``channels``: the notification senders (default:
     ``jobs.channels.channel_senders``, the one place a channel is registered)."""
-    senders = dict(channels) if channels is not None else channel_senders(mailer)
+    senders = dict(channels) if channels is not None else channel_senders(mailer, ctx)
 
     async def send_mail(payload: dict[str, Any]) -> None:
         await mailer.send(
@@ -80,6 +82,11 @@ def handlers(
         await deliveries.check_deliver(
             ctx, WebhookDeliveryId(int(payload["delivery_id"])), int(payload["attempts"])
         )
+
+    async def send_push(payload: dict[str, Any]) -> None:
+        outcome = await push.check_send_push(ctx, payload)
+        # the id and the outcome only: never the endpoint, the keys or what it says
+        log.info("push_send", subscription=payload.get("subscription_id"), outcome=outcome)
 
     async def build_export(payload: dict[str, Any]) -> None:
         await exports.check_build_export(ctx, int(payload["export_id"]))
@@ -130,6 +137,7 @@ def handlers(
         conversations.WAKE_SNOOZED: wake_snoozed,
         sla.SLA_TIMER: sla_timer,
         webhooks.DELIVER: deliver_webhook,
+        PUSH_SEND: send_push,
     }
 
 

@@ -102,6 +102,12 @@ class SqlAccounts(Repo):
             .where(t.email_senders.c.customer_id == source)
             .values(customer_id=into)
         )
+        # the visitor's devices now notify the account they signed in to
+        await self._c.execute(
+            update(t.push_subscriptions)
+            .where(t.push_subscriptions.c.customer_id == source)
+            .values(customer_id=into)
+        )
         await self._c.execute(delete(t.customers).where(t.customers.c.id == source))
         return int(moved.rowcount)
 

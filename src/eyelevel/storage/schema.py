@@ -971,3 +971,33 @@ conversation_ratings = Table(
     Column("updated_at", TS, nullable=False),
     Index("ix_conversation_ratings_company_created", "company_id", "created_at"),
 )
+
+# -- web push (migration 0011) ----------------------------------------------------------------
+
+# the server's VAPID key pair (RFC 8292): one row (id 1), made on first start, shared by every
+# process; the private key never leaves the database (docs/operations.md)
+push_keys = Table(
+    "push_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("public_key", String(100), nullable=False),
+    Column("private_key", String(100), nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+
+# one browser's push endpoint per row (the endpoint is unique: a device belongs to the customer
+# who subscribed it last); the keys are the browser's (RFC 8291) — docs/privacy.md, *Web push*
+push_subscriptions = Table(
+    "push_subscriptions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False),
+    Column("endpoint", String(2000), nullable=False, unique=True),
+    Column("p256dh", String(100), nullable=False),
+    Column("auth", String(40), nullable=False),
+    Column("label", String(100), nullable=False),
+    Column("lang", String(5), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("last_success_at", TS),
+    Index("ix_push_subscriptions_customer", "customer_id", "id"),
+)

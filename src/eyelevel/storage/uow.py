@@ -25,6 +25,7 @@ from eyelevel.storage.exports import SqlExports
 from eyelevel.storage.inbox import SqlInbox
 from eyelevel.storage.labels import SqlLabels
 from eyelevel.storage.mail import SqlMail
+from eyelevel.storage.push import SqlPush
 from eyelevel.storage.ratings import SqlRatings
 from eyelevel.storage.retention import SqlRetention
 from eyelevel.storage.routing import SqlRouting
@@ -68,6 +69,7 @@ class SqlUnitOfWork:
         self.callbacks = SqlCallbacks(conn)
         self.contact = SqlContact(conn)
         self.sla = SqlSla(conn)
+        self.push = SqlPush(conn)
         self.emitted: list[Event] = []
         self._writable = writable
 

@@ -77,6 +77,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.CALLBACK_ACTIVE: 409,
     ErrorCode.PHONE_REQUIRED: 422,
     ErrorCode.CONTACT_NOT_PERMITTED: 403,
+    ErrorCode.PUSH_ENDPOINT_FORBIDDEN: 422,
 }
 TITLES = {code: code.value.replace("_", " ").capitalize() for code in ErrorCode}
 _HTTP_CODES = {

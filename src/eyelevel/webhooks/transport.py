@@ -10,11 +10,18 @@ whole exchange is bounded by one timeout.
 
 ``resolver`` and ``transport`` are attributes so tests can stub name resolution and the
 connection (a faulty guard then never reaches anything but loopback).
+
+These requests stay out of the logs: httpx's ``info`` line names the whole URL, and the path
+of a webhook URL or of a web push endpoint can carry a secret or identify a customer's
+browser. A filter on the ``httpx`` logger (added when this module is imported) drops that
+line for requests sent from :meth:`GuardedTransport.send`; callers log ids and outcomes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import logging
 import socket
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -39,6 +46,19 @@ from eyelevel.core.webhooks import MAX_SNIPPET_BYTES
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 MAX_URL = 2000
+_QUIET = contextvars.ContextVar("eyelevel_guarded_request", default=False)
+
+
+class _QuietRequests(logging.Filter):
+    """Drops httpx's request lines while a guarded request is sent (see the module doc)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not _QUIET.get()
+
+
+_httpx_logger = logging.getLogger("httpx")
+if not any(isinstance(f, _QuietRequests) for f in _httpx_logger.filters):
+    _httpx_logger.addFilter(_QuietRequests())
 
 
 async def system_resolve(host: str, port: int) -> list[str]:
@@ -187,6 +207,7 @@ class GuardedTransport:
         if target.scheme == "https" and target.literal is None:
             extensions["sni_hostname"] = target.host
         request_headers = {**headers, "host": target.host_header()}
+        quiet = _QUIET.set(True)
         try:
             async with (
                 asyncio.timeout(self.timeout),
@@ -223,6 +244,8 @@ class GuardedTransport:
             return result("transport_error")
         except OSError:
             return result("connect_error")
+        finally:
+            _QUIET.reset(quiet)
 
 
 def retry_after(value: str | None) -> float | None:

@@ -64,6 +64,7 @@ export async function request(method, path, body) {
 export const get = (path) => request("GET", path);
 export const post = (path, body) => request("POST", path, body ?? {});
 export const put = (path, body) => request("PUT", path, body ?? {});
+export const del = (path) => request("DELETE", path);
 
 // multipart upload with progress; resolves with the created message
 export function upload(path, form, onProgress) {

@@ -137,6 +137,13 @@ async function boot() {
   if (applyStoredLanguage()) return;
   if (!isWidget && "serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js").catch(() => {});
+    // a notification was clicked while the messenger is open: show its conversation
+    navigator.serviceWorker.addEventListener("message", (event) => {
+      const data = event.data || {};
+      if (data.eyelevel !== "open" || typeof data.url !== "string") return;
+      const url = new URL(data.url, location.origin);
+      if (url.origin === location.origin && url.hash.startsWith("#/")) go(url.hash.slice(1));
+    });
   }
   document.body.classList.add(isWidget ? "mode-widget" : "mode-app");
   if (isWidget) {

@@ -2,6 +2,9 @@
 // already seen. The app shell is cached per version; conversation reads are network-first with
 // the last answer as fallback. Never cached: sign-in answers, attachments, the widget's
 // bearer-token requests, anything but GET. Signing out deletes the conversation cache.
+// Web push: a notification shows the server's title and body (the company's name and, unless
+// the customer chose to include the text, only *that* there is a reply), one per conversation
+// (its tag); a click focuses an open messenger on that conversation or opens one.
 const VERSION = "__VERSION__";
 const SHELL_CACHE = `eyelevel-shell-${VERSION}`;
 const API_CACHE = "eyelevel-api";
@@ -87,4 +90,53 @@ self.addEventListener("fetch", (event) => {
     return;
   }
   if (request.mode === "navigate" && path === "/") event.respondWith(page(request));
+});
+
+// only a path of this origin: a notification can never send the customer elsewhere
+function messengerUrl(url) {
+  try {
+    const target = new URL(typeof url === "string" ? url : "/", self.location.origin);
+    return target.origin === self.location.origin ? target.href : self.location.origin + "/";
+  } catch {
+    return self.location.origin + "/";
+  }
+}
+
+self.addEventListener("push", (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch {
+    data = {};
+  }
+  const text = (value) => (typeof value === "string" ? value.slice(0, 300) : "");
+  const tag = text(data.tag);
+  const options = {
+    body: text(data.body),
+    icon: "/icons/icon-192.png",
+    badge: "/icons/icon-192.png",
+    data: { url: messengerUrl(data.url) },
+  };
+  if (tag) {
+    options.tag = tag;
+    options.renotify = true;
+  }
+  event.waitUntil(self.registration.showNotification(text(data.title) || "eyelevel", options));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const url = messengerUrl(event.notification.data && event.notification.data.url);
+  event.waitUntil(
+    (async () => {
+      const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+      const app = windows.find((client) => new URL(client.url).pathname === "/");
+      if (app) {
+        app.postMessage({ eyelevel: "open", url });
+        await app.focus().catch(() => {}); // allowed only while handling a person's click
+        return;
+      }
+      await self.clients.openWindow(url);
+    })(),
+  );
 });

@@ -10,7 +10,7 @@
   it (docs/privacy.md, *Erasure*).
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-02 10:00:00
 """
 
@@ -22,7 +22,7 @@ from alembic import op
 from eyelevel.storage.schema import TS, Id
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -1,5 +1,5 @@
-// Language, my details, consent history, downloading my data, deleting my account, signing
-// out.
+// Language, notifications on this device, my details, consent history, downloading my data,
+// deleting my account, signing out.
 import { config, isWidget } from "../config.js";
 import { h } from "../dom.js";
 import { lang, setLanguage, t } from "../i18n.js";
@@ -11,6 +11,7 @@ import { messageFor } from "../errors.js";
 import { fullDate } from "../time.js";
 import { busy, errorLine, field } from "./form.js";
 import { CONTACT_NAMES } from "./contact.js";
+import { notificationsCard } from "./notifications.js";
 import { FIELD_NAMES } from "./privacy.js";
 
 // Links to the other languages (each named in its own language).
@@ -87,6 +88,7 @@ export function settingsView(root, { store }) {
         { class: "card" },
         h("fieldset", { class: "choices" }, h("legend", { text: t("Language") }), choices),
       ),
+      isWidget ? null : notificationsCard(),
       profileCard(),
       ledgerCard(),
       exportCard(),
