@@ -1707,6 +1707,26 @@ async def build_world(server: Server) -> World:
         booking = {"start": start, "phone": "+49 30 1234567", "note": "Rückruf"}
         booked = await _ok(await p.customer.post(_conv_path(cid, "/callbacks"), booking), 201)
         callbacks[k] = booked["id"]
+    # a complaint case whose proposal waits for a lead, in each company's conversation:
+    # complaint.changed (company and customer), complaint.approval_requested (company only)
+    for k, p in parties.items():
+        facts = {
+            "product": f"Toaster {k}",
+            "reference": "4711",
+            "category": "Küche",
+            "requested_remedy": "voucher",
+            "amount_cents": 500,
+        }
+        await _ok(await p.agent.post(_conv_path(convs[k], "/complaint"), facts), 201)
+        ask = {"kind": "approval_requested", "remedy": "voucher", "amount_cents": 500}
+        ask["promise"] = "Ein Gutschein"
+        await _ok(await p.agent.post(_conv_path(convs[k], "/complaint/steps"), ask))
+    # a third customer wrote to both companies and deleted the account: customer.erased goes
+    # to each company's members, and to no customer
+    gone = await server.customer(name="Kim Weg")
+    for p in parties.values():
+        await gone.start_conversation(p.company.slug, "Bald bin ich weg")
+    await _ok(await gone.post(f"{API}/me/erasure", {"password": PASSWORD}))
     # customer B also writes to company A: the same company's customers must stay apart
     started = await customers["b"].start_conversation("acme", "Zweite Frage, an A")
     convs["ba"] = started["conversation"]["id"]
@@ -1915,8 +1935,16 @@ def foreign_frame(actor: Actor, frame: dict[str, Any]) -> bool:
         return False
     if customer is not None and customer != actor.id:
         return True
-    # the company's inside of the customer's own conversation: notes, who works on it, labels
-    internal = ("conversation.assigned", "conversation.labels_changed")
+    # the company's inside of the customer's own conversation: notes, who works on it, labels,
+    # the owner's callback reminders and escalations, approval requests for goodwill
+    internal = (
+        "conversation.assigned",
+        "conversation.labels_changed",
+        "callback.reminder",
+        "callback.escalated",
+        "complaint.approval_requested",
+        "customer.erased",
+    )
     return frame.get("type") in internal or data.get("kind") == "note"
 
 
@@ -2039,6 +2067,13 @@ async def _check_replay(w: World, violations: list[str]) -> None:
         violations += [
             f"{actor.role}'s catch-up replay carried {f}" for f in frames if foreign_frame(actor, f)
         ]
+        # the sweep covers the newer event types: each reached the ones it is for
+        types = {f.get("type") for f in frames}
+        wanted = {"callback.booked", "complaint.changed"}
+        if actor.role not in CUSTOMERS:
+            wanted |= {"complaint.approval_requested", "customer.erased"}
+        if not wanted <= types:
+            violations.append(f"{actor.role}'s replay lacked {sorted(wanted - types)}")
         if replayed != actor.visible:
             violations.append(
                 f"{actor.role}'s replay covered conversations {sorted(replayed)}, "
