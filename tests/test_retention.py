@@ -34,6 +34,7 @@ from tests.harness import PASSWORD, Client, Server, free_socket, start_server
 API = "/api/v1"
 DUE_TEXT = "Kuckucksuhr Retentionstest"
 KIM = "kim-retention@example.org"
+LENA = "lena-retention@example.org"
 KEPT_TEXT = "Standuhr Aufbewahrung"
 
 
@@ -312,7 +313,8 @@ async def test_retention_takes_the_newer_features_with_the_conversation(
 ) -> None:
     """A due conversation goes with its complaint case and the case's trail, its callback and
     the callback's pending reminder and missed-slot check; a due email conversation with its
-    thread (the customer's address, the Message-IDs)."""
+    thread (the customer's address, the Message-IDs), and an email-only customer's address and
+    name with their last conversation. A promise still open spares its conversation."""
     sock = free_socket()
     port = sock.getsockname()[1]
     sock.close()
@@ -360,6 +362,16 @@ async def test_retention_takes_the_newer_features_with_the_conversation(
         )
         mine = ok(await kim.get(f"{API}/conversations"))["items"]
         convs["mail"] = next(c["id"] for c in mine if c["subject"] == "Per Mail")
+        # and one from an address no account has verified: an email-only customer
+        mail = EmailMessage()
+        mail["From"], mail["To"] = f"Lena Mailkundin <{LENA}>", "service@acme.example"
+        mail["Subject"], mail["Message-ID"] = "Ohne Konto", make_msgid(domain="example.org")
+        mail.set_content(f"{DUE_TEXT} ohne Konto")
+        await aiosmtplib.send(
+            mail, hostname="127.0.0.1", port=port, recipients=["service@acme.example"]
+        )
+        listed = ok(await admin.get(f"{API}/conversations"))["items"]
+        convs["email-only"] = next(c["id"] for c in listed if c["subject"] == "Ohne Konto")
         ok(await admin.send(convs["mail"], "Antwort per Mail"), 201)
         for c in convs.values():
             await set_status(admin, c, "resolved")
@@ -380,7 +392,7 @@ async def test_retention_takes_the_newer_features_with_the_conversation(
             path = f"{API}/conversations/{cid}/callbacks"
             callbacks[key] = ok(await kim.post(path, booking), 201)["id"]
         ok(await kim.post(f"{API}/callbacks/{callbacks['kept promise']}/cancel"))
-        due = [convs["kept promise"], convs["mail"]]
+        due = [convs["kept promise"], convs["mail"], convs["email-only"]]
 
         async def rows() -> dict[str, int]:
             out: dict[str, int] = {}
@@ -403,6 +415,11 @@ async def test_retention_takes_the_newer_features_with_the_conversation(
                     j.payload["callback_id"].as_integer() == callbacks["kept promise"]
                 )
                 out["callback jobs"] = int((await conn.execute(q)).scalar_one())
+                # the email-only customer's address and the name from the mail
+                q = select(func.count()).where(schema.email_senders.c.address == LENA)
+                out["email_senders"] = int((await conn.execute(q)).scalar_one())
+                q = select(func.count()).where(schema.customers.c.display_name == "Lena Mailkundin")
+                out["customers"] = int((await conn.execute(q)).scalar_one())
             return out
 
         before = await rows()

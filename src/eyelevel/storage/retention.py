@@ -15,7 +15,9 @@ keys point that way), in the caller's transaction:
 - its complaint case with the case's trail (``complaint_steps``);
 - jobs whose payload names it or one of its callbacks (a pending snooze wake-up, a reply by
   mail, a callback's reminder and missed-slot check), then its ``callbacks``;
-- the conversation itself (its trigger takes it out of ``conversation_counts``).
+- the conversation itself (its trigger takes it out of ``conversation_counts``); an email-only
+  customer whose last conversation that was loses the address (``email_senders``) and the name
+  taken from the mail.
 
 A conversation under legal hold (``legal_holds``) is never due, nor one with a promise still
 open in it: an active callback (booked, calling) or an unsettled complaint case (open,
@@ -32,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, exists, or_, select, text
+from sqlalchemy import bindparam, delete, exists, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -171,10 +173,42 @@ class SqlRetention(Repo):
             delete(t.callbacks).where(cb.company_id == company_id, cb.conversation_id.in_(ids))
         )
         c = t.conversations.c
+        owners = [
+            r.customer_id
+            for r in await self._all(
+                select(c.customer_id)
+                .where(c.company_id == company_id, c.id.in_(ids))
+                .group_by(c.customer_id)
+            )
+        ]
         await self._c.execute(
             delete(t.conversations).where(c.company_id == company_id, c.id.in_(ids))
         )
+        await _forget_mail_senders_txn(self._c, owners)
         return keys
+
+
+async def _forget_mail_senders_txn(conn: AsyncConnection, customer_ids: Sequence[int]) -> None:
+    """An email-only customer (made for an address that wrote, docs/email.md) whose last
+    conversation is gone: the address and the name taken from the mail go too. The row stays,
+    empty, so the ids kept elsewhere (the stream's positions, the consent ledger) still point
+    somewhere; a later mail from the address makes a new one."""
+    if not customer_ids:
+        return
+    s, c, k = t.email_senders.c, t.conversations.c, t.customers.c
+    rows = await conn.execute(
+        select(s.customer_id).where(
+            s.customer_id.in_(sorted(customer_ids)),
+            ~exists().where(c.customer_id == s.customer_id),
+        )
+    )
+    gone = sorted({r.customer_id for r in rows})
+    if not gone:
+        return
+    await conn.execute(delete(t.email_senders).where(s.customer_id.in_(gone)))
+    await conn.execute(
+        update(t.customers).where(k.id.in_(gone), k.email.is_(None)).values(display_name="")
+    )
 
 
 async def delete_jobs_txn(
