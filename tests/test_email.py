@@ -19,12 +19,14 @@ import aiosmtplib
 import pytest
 from PIL import Image
 from playwright.async_api import Browser, expect
+from sqlalchemy import select
 
 from eyelevel.channels.email.html import html_to_text
 from eyelevel.core.entities import Company, Role
 from eyelevel.core.ports import OutgoingMail
 from eyelevel.core.rules.mail import automatic_reason, parse_refs, trim_quoted_tail
 from eyelevel.jobs.mailers import MemoryMailer, SmtpMailer
+from eyelevel.storage import schema
 from tests.browser_support import screenshot
 from tests.harness import PASSWORD, Client, Server, all_messages, free_socket, start_server
 from tests.smtp_sink import SmtpSink
@@ -401,6 +403,106 @@ async def test_an_unverified_account_does_not_see_mail_history(world: World) -> 
     r = await c.get(f"{API}/conversations")
     assert r.status_code == 200
     assert r.json()["items"] == []
+
+
+# -- with the other features: routing, complaints, erasure ------------------------------------
+
+
+async def test_an_inbound_mail_is_routed_and_auto_assigned(world: World) -> None:
+    """The channel condition ``email`` holds for a mail's conversation (docs/routing.md), and
+    the team's auto-assignment gives it to an online agent, as for a messenger start."""
+    agent = await world.server.agent(world.company, name="Mia Mail")
+    base = f"{API}/companies/beispiel"
+    team = await world.admin.post(f"{base}/teams", {"name": "Postfach"})
+    assert team.status_code == 201, team.text
+    team_id = team.json()["id"]
+    r = await world.admin.http.put(
+        f"{base}/teams/{team_id}/members", json={"agent_ids": [agent.id]}
+    )
+    assert r.status_code == 200, r.text
+    r = await world.admin.http.put(
+        f"{base}/teams/{team_id}/assignment", json={"auto_assign": True, "max_open": 5}
+    )
+    assert r.status_code == 200, r.text
+    body = {"name": "Mails", "team_id": team_id, "conditions": {"channels": ["email"]}}
+    rule = await world.admin.post(f"{base}/routing-rules", body)
+    assert rule.status_code == 201, rule.text
+    r = await agent.http.put(f"{API}/me/presence", json={"presence": "online"})
+    assert r.status_code == 204, r.text
+
+    await world.mail("Hallo per Mail")
+    conv = await world.only_conversation()
+    assert conv["channel"] == "email"
+    assert conv["routing_rule_id"] == rule.json()["id"]
+    assert conv["owner"] == {"type": "agent", "id": agent.id}
+    # a messenger conversation does not match the email rule
+    kim = await world.server.customer()
+    started = await kim.start_conversation("beispiel", "Hallo im Messenger")
+    other = (await world.admin.get(f"{API}/conversations/{started['conversation']['id']}")).json()
+    assert (other["routing_rule_id"], other["owner"]) == (None, None)
+
+
+async def test_an_integration_reply_goes_out_by_mail(world: World) -> None:
+    await world.mail("Wo bleibt die Gutschrift?")
+    conv = await world.only_conversation()
+    crm = await world.server.token_client(world.company, name="CRM")
+    r = await crm.send(conv["id"], "Die Gutschrift ist gebucht.")
+    assert r.status_code == 201, r.text
+    (mail,) = await world.sink.wait_for(1)
+    assert mail["To"] == KIM
+    assert "Die Gutschrift ist gebucht." in mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+async def test_a_complaint_case_moves_with_the_mail_history(world: World) -> None:
+    """An email-only customer's conversation became a complaint case; the address's later
+    account adopts the conversation with its case (the case names its customer too)."""
+    await world.mail("Der Toaster ist kaputt")
+    conv = await world.only_conversation()
+    facts = {
+        "product": "Toaster T2",
+        "reference": "Bestellung 4711",
+        "category": "Küche",
+        "requested_remedy": "replacement",
+        "amount_cents": 4999,
+    }
+    r = await world.admin.post(f"{API}/conversations/{conv['id']}/complaint", facts)
+    assert r.status_code == 201, r.text
+    customer = await world.server.customer(KIM, name="Kim Muster")  # signs up and verifies
+    r = await customer.get(f"{API}/conversations")
+    assert [c["id"] for c in r.json()["items"]] == [conv["id"]]
+    r = await customer.get(f"{API}/conversations/{conv['id']}/complaint")
+    assert r.status_code == 200, r.text
+    assert (r.json()["product"], r.json()["state"]) == ("Toaster T2", "open")
+    async with world.server.runtime.db.read_engine.connect() as conn:
+        c = schema.complaint_cases.c
+        owners = (await conn.execute(select(c.customer_id))).scalars().all()
+    assert owners == [customer.id]
+
+
+async def test_mail_never_lands_in_a_restricted_conversation(world: World) -> None:
+    """The customer was erased while the conversation was under legal hold: it is read-only.
+    A bounce naming it is dropped, a person's mail naming it opens a new conversation."""
+    kim = await world.server.customer(KIM, name="Kim Muster")
+    first = await world.mail("Bitte aufbewahren")
+    conv = await world.only_conversation()
+    path = f"{API}/conversations/{conv['id']}/legal-hold"
+    r = await world.admin.http.put(path, json={"reason": "Prüfung"})
+    assert r.status_code == 200, r.text
+    r = await kim.post(f"{API}/me/erasure", {"password": PASSWORD})
+    assert r.status_code == 200, r.text
+    assert r.json()["held_conversations"] == 1
+
+    await world.mail(
+        "Mailbox full",
+        subject="Undelivered Mail",
+        headers={"Auto-Submitted": "auto-replied", "In-Reply-To": f"<{first}>"},
+    )
+    kept = await all_messages(world.admin.http, conv["id"])
+    assert [m["body"] for m in kept] == ["Bitte aufbewahren"]
+    await world.mail("Noch einmal", headers={"In-Reply-To": f"<{first}>"})
+    (new,) = await world.conversations()  # the restricted one is in no list
+    assert new["id"] != conv["id"]
+    assert await all_messages(world.admin.http, conv["id"]) == kept
 
 
 # -- the company's addresses -------------------------------------------------------------------

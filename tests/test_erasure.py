@@ -20,9 +20,12 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import make_msgid
 from pathlib import Path
 from typing import Any
 
+import aiosmtplib
 import httpx
 import pytest
 import websockets
@@ -32,7 +35,7 @@ from eyelevel.clock import FakeClock
 from eyelevel.core.entities import Role
 from eyelevel.storage import erasure as storage_erasure
 from eyelevel.storage import schema
-from tests.harness import PASSWORD, Client, Server, start_server
+from tests.harness import PASSWORD, Client, Server, free_socket, start_server
 from tests.test_log_hygiene import captured, uvicorn_into_root
 from tests.webhook_receiver import Receiver, receiver, validate, verify
 
@@ -40,6 +43,8 @@ __all__ = ["captured"]  # the fixture, imported to be used here
 
 API = "/api/v1"
 CARD = {"screen": "privacy_card", "text_version": "privacy-card-1"}
+INBOUND = "service@acme.example"
+ALWAYS = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 LOOPBACK = {
     "webhook_allow_http": True,
     "webhook_allowed_networks": ["127.0.0.1/32"],
@@ -63,6 +68,14 @@ def canaries(who: str) -> dict[str, str]:
         "file_name": f"Filenamecanary{who}{tag}",
         "file_text": f"Filecontentcanary{who}{tag}",
         "held": f"Heldcanary{who}{tag}",
+        # the newer features: a mail, a callback, a complaint case
+        "mail_subject": f"Mailsubjectcanary{who}{tag}",
+        "mail_body": f"Mailbodycanary{who}{tag}",
+        "callback_note": f"Callbacknotecanary{who}{tag}",
+        "product": f"Productcanary{who}{tag}",
+        "reference": f"Referencecanary{who}{tag}",
+        "promise": f"Promisecanary{who}{tag}",
+        "goodwill_note": f"Goodwillnotecanary{who}{tag}",
     }
 
 
@@ -91,7 +104,12 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def srv(db_url: str, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Server]:
-    async with start_server(db_url, tmp_path, clock=clock, **LOOPBACK) as server:
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    async with start_server(
+        db_url, tmp_path, clock=clock, smtp_listen=f"127.0.0.1:{port}", **LOOPBACK
+    ) as server:
         yield server
 
 
@@ -101,6 +119,8 @@ class Person:
     values: dict[str, str]
     acme_conv: int
     bolt_conv: int
+    mail_conv: int = 0
+    callback_id: int = 0
 
 
 @dataclass
@@ -147,6 +167,49 @@ async def person(srv: Server, w_agent: Client, b_agent: Client, who: str) -> Per
     return Person(c, v, acme_conv, bolt_conv)
 
 
+async def newer_features(srv: Server, p: Person, agent: Client, lead: Client, slot: int) -> None:
+    """The person's canaries through the features added after erasure: a mail from their
+    address (an email conversation, answered by mail), a callback with a note, and a
+    complaint case with product, reference, a granted promise and an internal note."""
+    v = p.values
+    msg = EmailMessage()
+    msg["From"] = f"{v['name']} <{v['email']}>"
+    msg["To"] = INBOUND
+    msg["Subject"] = v["mail_subject"]
+    msg["Message-ID"] = make_msgid(domain="example.org")
+    msg.set_content(v["mail_body"])
+    host, port = str(srv.settings.smtp_listen).rsplit(":", 1)
+    await aiosmtplib.send(
+        msg, hostname=host, port=int(port), sender=v["email"], recipients=[INBOUND]
+    )
+    mine = ok(await p.client.get(f"{API}/conversations", params={"limit": 200}))["items"]
+    p.mail_conv = next(c["id"] for c in mine if c["subject"] == v["mail_subject"])
+    ok(await agent.send(p.mail_conv, f"{v['reply']} per Mail"), 201)
+
+    slots = ok(await p.client.get(f"{API}/conversations/{p.acme_conv}/callbacks/slots"))
+    booking = {"start": slots["items"][slot]["start"], "note": v["callback_note"]}
+    p.callback_id = ok(
+        await p.client.post(f"{API}/conversations/{p.acme_conv}/callbacks", booking), 201
+    )["id"]
+
+    facts = {
+        "product": v["product"],
+        "reference": v["reference"],
+        "category": "Küche",
+        "requested_remedy": "replacement",
+        "amount_cents": 4999,
+    }
+    ok(await agent.post(f"{API}/conversations/{p.acme_conv}/complaint", facts), 201)
+    step = {
+        "kind": "granted",
+        "remedy": "replacement",
+        "amount_cents": 4999,
+        "promise": v["promise"],
+        "note": v["goodwill_note"],
+    }
+    ok(await lead.post(f"{API}/conversations/{p.acme_conv}/complaint/steps", step))
+
+
 async def build_world(srv: Server, rx: Receiver) -> World:
     acme = await srv.company("acme", "Acme AG")
     bolt = await srv.company("bolt", "Bolt GmbH")
@@ -160,8 +223,20 @@ async def build_world(srv: Server, rx: Receiver) -> World:
         "description": "CRM",
     }
     hook = ok(await acme_admin.post(f"{API}/companies/acme/webhooks", body), 201)
+    # mail to acme's inbound address, callbacks around the clock without lead time
+    ok(
+        await acme_admin.http.put(
+            f"{API}/companies/acme/mail-addresses", json={"addresses": [INBOUND]}
+        )
+    )
+    ok(await acme_admin.http.patch(f"{API}/companies/acme", json={"business_hours": ALWAYS}))
+    offer = {"slot_minutes": 30, "days_ahead": 2, "lead_minutes": 0, "all_agents": True}
+    ok(await acme_admin.http.put(f"{API}/companies/acme/callback-settings", json=offer))
     kim = await person(srv, acme_agent, bolt_agent, "kim")
     eve = await person(srv, acme_agent, bolt_agent, "eve")
+    # the last slots: no reminder comes due while the test runs
+    await newer_features(srv, kim, acme_agent, acme_lead, -1)
+    await newer_features(srv, eve, acme_agent, acme_lead, -2)
     return World(kim, eve, acme_admin, acme_lead, acme_agent, bolt_agent, hook)
 
 
@@ -264,7 +339,7 @@ async def test_erasure_leaves_no_canary_in_database_files_or_logs(
             async with websockets.connect(srv.ws_url, additional_headers=headers) as sock:
                 assert json.loads(await sock.recv())["type"] == "hello"
                 r = await kim.client.post(f"{API}/me/erasure", {"password": PASSWORD})
-                assert ok(r) == {"erased_conversations": 2, "held_conversations": 0}
+                assert ok(r) == {"erased_conversations": 3, "held_conversations": 0}
                 assert "eyelevel_session" in r.headers.get("set-cookie", "")
                 with pytest.raises(websockets.ConnectionClosed) as closed:
                     for _ in range(100):
@@ -282,7 +357,7 @@ async def test_erasure_leaves_no_canary_in_database_files_or_logs(
             validate(payload)
             assert payload["data"] == {
                 "customer": {"id": kim.client.id},
-                "erased_conversation_ids": [kim.acme_conv],
+                "erased_conversation_ids": sorted([kim.acme_conv, kim.mail_conv]),
                 "held_conversation_ids": [],
             }
             await jobs_settled(srv)
@@ -331,7 +406,7 @@ async def test_a_held_conversation_is_restricted_then_erased_when_the_hold_ends(
         payload = await erased_hook(rx, w.hook["secret"], clock)
         validate(payload)
         assert payload["data"]["held_conversation_ids"] == [held]
-        assert payload["data"]["erased_conversation_ids"] == []
+        assert payload["data"]["erased_conversation_ids"] == [kim.mail_conv]
         await jobs_settled(srv)
 
         # restricted: missing to agents and leads, in no list or search; admins read only
@@ -363,7 +438,23 @@ async def test_a_held_conversation_is_restricted_then_erased_when_the_hold_ends(
         # phone), the author name, the file
         kept = {"held", "acme_message", "reply", "first_name", "phone", "name"}
         kept |= {"file_name", "file_text"}
-        assert left <= kept and "held" in left
+        # its complaint case and the case's trail stay with it; its callback does not (the
+        # phone's grant is gone, nobody calls an erased customer)
+        kept |= {"product", "reference", "promise", "goodwill_note"}
+        assert left <= kept and {"held", "product"} <= left
+        # a restricted conversation's case is in no list, not even an admin's
+        for who in (w.acme_agent, w.acme_lead, w.acme_admin):
+            cases = ok(await who.get(f"{API}/companies/acme/complaints"))
+            assert held not in [c["conversation_id"] for c in cases]
+            assert w.eve.acme_conv in [c["conversation_id"] for c in cases]
+        # and no pending job acts on it any more (its callback's reminder and check)
+        async with srv.runtime.db.read_engine.connect() as conn:
+            j = schema.jobs.c
+            q = select(j.kind).where(
+                (j.payload["callback_id"].as_integer() == kim.callback_id)
+                | (j.payload["conversation_id"].as_integer() == held)
+            )
+            assert (await conn.execute(q)).scalars().all() == []
         assert {"email", "address", "number", "last_name", "bolt_message"}.isdisjoint(left)
 
         # the hold ends: what was pending is erased now

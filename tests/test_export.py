@@ -18,9 +18,12 @@ import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
 from pathlib import Path
 from typing import Any
 
+import aiosmtplib
 import httpx
 import jsonschema
 import pytest
@@ -29,7 +32,7 @@ from PIL import Image
 from eyelevel.clock import FakeClock
 from eyelevel.core.entities import Role
 from eyelevel.jobs.worker import Worker, handlers
-from tests.harness import Client, Server, start_server
+from tests.harness import Client, Server, free_socket, start_server
 
 API = "/api/v1"
 SCHEMA = json.loads(
@@ -370,3 +373,148 @@ async def test_a_stuck_export_fails_and_frees_the_way(
         states = {e["id"]: e["state"] for e in ok(await kim.get(f"{API}/me/exports"))}
         assert states == {fresh["id"]: "ready", stuck["id"]: "failed"}
         assert len(list((srv.settings.data_dir / "files" / "exports").iterdir())) == 1
+
+
+# -- the newer features: mail, topics and routing, callbacks, complaints -------------------------
+
+INBOUND = "service@acme.example"
+ALWAYS = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+KIM_MAIL = "Per Mail: das Kabel fehlt"
+KIM_CALLBACK_NOTE = "Bitte nach 17 Uhr anrufen"
+KIM_PRODUCT = "Wasserkocher WK-9"
+KIM_PROMISE = "Der Ersatz geht morgen raus"
+INTERNALS = {
+    "routing rule name": "CanaryRoutingRule",
+    "goodwill rule name": "CanaryGoodwillRule",
+    "goodwill note": "CANARY-GOODWILL-NOTE-1a2b",
+    "proposal awaiting approval": "CANARY-PENDING-PROMISE-3c4d",
+    "call summary": "CANARY-CALL-SUMMARY-5e6f",
+    "case note": "CANARY-CASE-NOTE-7a8b",
+}
+
+
+async def test_the_export_holds_my_mail_callbacks_and_complaints(
+    db_url: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The right of access covers the newer features: an email conversation with the address
+    it came from, the topic chosen, the customer's callbacks with their note, and complaint
+    cases as the customer sees them (a granted promise yes; the goodwill rules, the trail's
+    notes, a proposal awaiting approval, the call's summary and the routing rule never)."""
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    async with start_server(db_url, tmp_path, clock=clock, smtp_listen=f"127.0.0.1:{port}") as srv:
+        acme = await srv.company("acme", "Acme AG")
+        admin = await srv.agent(acme, role=Role.ADMIN, name="Ada Admin")
+        agent = await srv.agent(acme, name="Anna Acme")
+        kim = await srv.customer(name="Kim Kunde")
+        email = ok(await kim.get(f"{API}/me/profile"))["email"]
+        base = f"{API}/companies/acme"
+        ok(await admin.http.patch(base, json={"business_hours": ALWAYS}))
+        offer = {"slot_minutes": 30, "days_ahead": 2, "lead_minutes": 0, "all_agents": True}
+        ok(await admin.http.put(f"{base}/callback-settings", json=offer))
+        ok(await admin.http.put(f"{base}/mail-addresses", json={"addresses": [INBOUND]}))
+        topic = ok(await admin.post(f"{base}/conversation-topics", {"name": "Reklamation"}), 201)
+        team = ok(await admin.post(f"{base}/teams", {"name": "Service"}), 201)
+        rule = {"name": INTERNALS["routing rule name"], "team_id": team["id"], "conditions": {}}
+        ok(await admin.post(f"{base}/routing-rules", rule), 201)
+        policy = {
+            "rules": [
+                {
+                    "name": INTERNALS["goodwill rule name"],
+                    "agent_remedies": ["voucher"],
+                    "agent_max_amount_cents": 1000,
+                }
+            ]
+        }
+        ok(await admin.http.put(f"{base}/goodwill-policy", json=policy))
+
+        # a conversation with a topic, a callback (done, with an internal summary) and a case
+        # whose proposal awaits a lead
+        started = await kim.start_conversation(
+            "acme", "Der Wasserkocher leckt", topic_id=topic["id"]
+        )
+        cid = started["conversation"]["id"]
+        slots = ok(await kim.get(f"{API}/conversations/{cid}/callbacks/slots"))["items"]
+        booking = {"start": slots[-1]["start"], "phone": KIM_PHONE, "note": KIM_CALLBACK_NOTE}
+        callback = ok(await kim.post(f"{API}/conversations/{cid}/callbacks", booking), 201)
+        ok(await agent.post(f"{API}/callbacks/{callback['id']}/start"))
+        outcome = {"reached": True, "duration_seconds": 120, "summary": INTERNALS["call summary"]}
+        ok(await agent.post(f"{API}/callbacks/{callback['id']}/outcome", outcome))
+        facts = {
+            "product": KIM_PRODUCT,
+            "reference": "Bestellung 4711",
+            "category": "Küche",
+            "requested_remedy": "replacement",
+            "amount_cents": 3999,
+        }
+        ok(await agent.post(f"{API}/conversations/{cid}/complaint", facts), 201)
+        proposal = {
+            "kind": "approval_requested",
+            "remedy": "replacement",
+            "amount_cents": 3999,
+            "promise": INTERNALS["proposal awaiting approval"],
+            "note": INTERNALS["goodwill note"],
+        }
+        ok(await agent.post(f"{API}/conversations/{cid}/complaint/steps", proposal))
+
+        # a mail from her address, answered by mail, with a granted promise
+        mail = EmailMessage()
+        mail["From"], mail["To"], mail["Subject"] = email, INBOUND, "Kabel fehlt"
+        mail["Message-ID"] = make_msgid(domain="example.org")
+        mail.set_content(KIM_MAIL)
+        await aiosmtplib.send(mail, hostname="127.0.0.1", port=port, recipients=[INBOUND])
+        mine = ok(await kim.get(f"{API}/conversations"))["items"]
+        mail_cid = next(c["id"] for c in mine if c["subject"] == "Kabel fehlt")
+        ok(await agent.send(mail_cid, "Wir schicken es nach."), 201)
+        ok(await agent.post(f"{API}/conversations/{mail_cid}/complaint", facts), 201)
+        granted = {
+            "kind": "granted",
+            "remedy": "replacement",
+            "amount_cents": 3999,
+            "promise": KIM_PROMISE,
+            "note": INTERNALS["case note"],
+        }
+        ok(await admin.post(f"{API}/conversations/{mail_cid}/complaint/steps", granted))
+
+        export_id = ok(await kim.post(f"{API}/me/exports", {}), 202)["id"]
+        await wait_for_state(kim, export_id, "ready")
+        r = await kim.get(f"{API}/me/exports/{export_id}/download")
+        assert r.status_code == 200, r.text
+        archive = zipfile.ZipFile(io.BytesIO(r.content))
+        doc = json.loads(archive.read("export.json"))
+        jsonschema.validate(doc, SCHEMA, cls=jsonschema.Draft202012Validator)
+        conversations = {c["id"]: c for c in doc["conversations"]}
+
+        web = conversations[cid]
+        assert (web["channel"], web["email"], web["topic"]) == ("messenger", None, "Reklamation")
+        (cb,) = web["callbacks"]
+        assert (cb["id"], cb["state"], cb["note"], cb["outcome"]) == (
+            callback["id"],
+            "done",
+            KIM_CALLBACK_NOTE,
+            "reached",
+        )
+        assert cb["slot_start"] == callback["slot_start"]
+        case = web["complaint"]
+        assert (case["product"], case["state"]) == (KIM_PRODUCT, "approval_pending")
+        assert (case["promise"], case["promise_due"]) == ("", None)
+
+        by_mail = conversations[mail_cid]
+        assert by_mail["channel"] == "email"
+        assert by_mail["email"] == {"address": email, "company_address": INBOUND}
+        assert by_mail["callbacks"] == [] and by_mail["topic"] is None
+        assert KIM_MAIL in [m["body"] for m in by_mail["messages"]]
+        assert (by_mail["complaint"]["state"], by_mail["complaint"]["promise"]) == (
+            "granted",
+            KIM_PROMISE,
+        )
+        # the customer's view of the case through the API is what the export holds
+        seen = ok(await kim.get(f"{API}/conversations/{mail_cid}/complaint"))
+        for key in ("product", "reference", "state", "promise", "granted_remedy"):
+            assert by_mail["complaint"][key] == seen[key], key
+
+        texts = [r.content, *(archive.read(n) for n in archive.namelist())]
+        for what, canary in INTERNALS.items():
+            for blob in texts:
+                assert canary.encode() not in blob, f"{what} leaked into the export"

@@ -11,22 +11,28 @@ canary and no secret may appear in it, in any encoding.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import json
 import logging
 import uuid
 from collections.abc import Iterator
+from email.message import EmailMessage
+from email.utils import make_msgid
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
+import aiosmtplib
 import pytest
 import structlog
 import websockets
 
 from eyelevel import logs
+from eyelevel.core.actions import operator
 from eyelevel.core.entities import Role
-from tests.harness import PASSWORD, Client, Server, start_server
+from eyelevel.core.rules.hours import WEEKDAYS
+from tests.harness import PASSWORD, Client, Server, free_socket, start_server
 
 API = "/api/v1"
 UVICORN = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
@@ -284,3 +290,119 @@ def test_the_redaction_itself(captured: io.StringIO) -> None:
     text = captured.getvalue()
     for leak in ("Kanarie", "kim@example", "hunter2", "t0k3n", "203.0.113.9", "a@b.de"):
         assert leak not in text, leak
+
+
+async def newer_flows(server: Server, mark: str, port: int) -> None:
+    """The flows of the newer features with the mark in every personal field: a mail in (the
+    sender's address and name, the subject, the text, a file's name) and a reply out, an
+    automatic mail, routing by a keyword, a callback (phone, note, the call's summary), a
+    complaint case (product, reference, the promise, an internal note, the rule's name)."""
+    company, _ = await operator.ensure_company(
+        server.runtime.ctx,
+        slug="acme",
+        name="Acme AG",
+        business_hours={d: [["00:00", "24:00"]] for d in WEEKDAYS},
+    )
+    admin = await server.agent(company, name=f"Admin {mark}", role=Role.ADMIN)
+    base = f"{API}/companies/acme"
+    inbound = f"service.{mark}@acme.example"
+    r = await admin.http.put(f"{base}/mail-addresses", json={"addresses": [inbound]})
+    assert r.status_code == 200, r.text
+    team = await admin.post(f"{base}/teams", {"name": f"Team {mark}"})
+    assert team.status_code == 201, team.text
+    rule = {"name": f"Regel {mark}", "team_id": team.json()["id"]}
+    rule["conditions"] = {"keywords": [mark]}
+    assert (await admin.post(f"{base}/routing-rules", rule)).status_code == 201
+    offer = {"slot_minutes": 30, "days_ahead": 2, "lead_minutes": 0, "all_agents": True}
+    r = await admin.http.put(f"{base}/callback-settings", json=offer)
+    assert r.status_code == 200, r.text
+    policy = {"rules": [{"name": f"Kulanz {mark}", "agent_remedies": ["voucher"]}]}
+    r = await admin.http.put(f"{base}/goodwill-policy", json=policy)
+    assert r.status_code == 200, r.text
+
+    sender = f"{mark}.mail@example.org"
+    mail = EmailMessage()
+    mail["From"] = f"Mailkunde {mark} <{sender}>"
+    mail["To"] = inbound
+    mail["Subject"] = f"Betreff {mark}"
+    mail["Message-ID"] = make_msgid(domain=f"{mark}.example.org")
+    mail.set_content(f"Text {mark} der Mail")
+    mail.add_attachment(pdf(mark), maintype="application", subtype="pdf", filename=f"{mark}.pdf")
+    await aiosmtplib.send(
+        mail, hostname="127.0.0.1", port=port, sender=sender, recipients=[inbound]
+    )
+    listed = (await admin.get(f"{API}/conversations")).json()["items"]
+    conv = next(c for c in listed if c["channel"] == "email")
+    assert conv["routing_rule_id"] is not None  # routed by the keyword
+    assert (await admin.send(conv["id"], f"Antwort {mark} per Mail")).status_code == 201
+    bounce = EmailMessage()
+    bounce["From"] = f"postmaster@{mark}.example.org"
+    bounce["To"] = inbound
+    bounce["Subject"] = f"Abwesend {mark}"
+    bounce["Auto-Submitted"] = "auto-replied"
+    bounce["In-Reply-To"] = mail["Message-ID"]
+    bounce.set_content(f"Abwesend {mark}")
+    await aiosmtplib.send(bounce, hostname="127.0.0.1", port=port, recipients=[inbound])
+
+    kim = await server.customer(f"{mark}.kim@example.org", name=f"Kim {mark}")
+    started = await kim.start_conversation("acme", f"Rückruf bitte {mark}")
+    cid = started["conversation"]["id"]
+    slots = (await kim.get(f"{API}/conversations/{cid}/callbacks/slots")).json()["items"]
+    phone = f"+49 30 {int(mark[-6:], 16) % 10_000_000:07d}"
+    booking = {"start": slots[-1]["start"], "phone": phone, "note": f"Notiz {mark}"}
+    r = await kim.post(f"{API}/conversations/{cid}/callbacks", booking)
+    assert r.status_code == 201, r.text
+    callback = r.json()["id"]
+    assert (await admin.post(f"{API}/callbacks/{callback}/start")).status_code == 200
+    outcome = {"reached": True, "duration_seconds": 60, "summary": f"Gespräch {mark}"}
+    assert (await admin.post(f"{API}/callbacks/{callback}/outcome", outcome)).status_code == 200
+
+    facts = {
+        "product": f"Produkt {mark}",
+        "reference": f"Bestellung {mark}",
+        "category": f"Kategorie {mark}",
+        "requested_remedy": "replacement",
+        "amount_cents": 4999,
+    }
+    r = await admin.post(f"{API}/conversations/{cid}/complaint", facts)
+    assert r.status_code == 201, r.text
+    step = {
+        "kind": "granted",
+        "remedy": "replacement",
+        "amount_cents": 4999,
+        "promise": f"Versprechen {mark}",
+        "note": f"Intern {mark}",
+    }
+    r = await admin.post(f"{API}/conversations/{cid}/complaint/steps", step)
+    assert r.status_code == 200, r.text
+    assert (await kim.get(f"{API}/conversations/{cid}/complaint")).status_code == 200
+    for _ in range(500):  # the reply by mail is sent by the worker
+        if any(m.to == sender for m in server.mailer.sent):
+            break
+        await asyncio.sleep(0.02)
+    assert any(m.to == sender for m in server.mailer.sent)
+
+
+async def test_the_newer_flows_log_no_canary(
+    db_url: str, tmp_path: Path, captured: io.StringIO
+) -> None:
+    mark = f"kanarie{uuid.uuid4().hex[:10]}"
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    async with start_server(db_url, tmp_path, smtp_listen=f"127.0.0.1:{port}") as server:
+        with uvicorn_into_root():
+            await newer_flows(server, mark, port)
+    text = captured.getvalue()
+    records = [json.loads(line) for line in text.splitlines()]
+    events = {r.get("event") for r in records}
+    assert "mail_received" in events, sorted(e for e in events if e)[:40]
+    routes = {r.get("route") for r in records if r.get("event") == "request"}
+    assert {
+        "/api/v1/conversations/{conversation_id}/callbacks",
+        "/api/v1/callbacks/{callback_id}/outcome",
+        "/api/v1/conversations/{conversation_id}/complaint/steps",
+    } <= routes, routes
+    assert mark.lower() not in text.lower(), [
+        line for line in text.splitlines() if mark in line.lower()
+    ][:5]

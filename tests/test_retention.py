@@ -14,9 +14,12 @@ import asyncio
 import io
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
 from pathlib import Path
 from typing import Any
 
+import aiosmtplib
 import httpx
 import pytest
 from PIL import Image
@@ -26,10 +29,12 @@ from eyelevel.clock import FakeClock
 from eyelevel.core.actions import retention
 from eyelevel.core.entities import Role
 from eyelevel.storage import schema
-from tests.harness import PASSWORD, Client, Server, start_server
+from tests.harness import PASSWORD, Client, Server, free_socket, start_server
 
 API = "/api/v1"
 DUE_TEXT = "Kuckucksuhr Retentionstest"
+KIM = "kim-retention@example.org"
+LENA = "lena-retention@example.org"
 KEPT_TEXT = "Standuhr Aufbewahrung"
 
 
@@ -301,3 +306,132 @@ async def test_retention_days_is_set_by_admins_within_limits(srv: Server) -> Non
         )
         entries = [(r.action, r.data, r.actor) for r in rows if r.action == "company.updated"]
     assert entries == [("company.updated", {"fields": ["retention_days"]}, f"agent:{admin.id}")] * 4
+
+
+async def test_retention_takes_the_newer_features_with_the_conversation(
+    db_url: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    """A due conversation goes with its complaint case and the case's trail, its callback and
+    the callback's pending reminder and missed-slot check; a due email conversation with its
+    thread (the customer's address, the Message-IDs), and an email-only customer's address and
+    name with their last conversation. A promise still open spares its conversation."""
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    async with start_server(db_url, tmp_path, clock=clock, smtp_listen=f"127.0.0.1:{port}") as srv:
+        acme = await srv.company("acme", "Acme AG")
+        admin = await srv.agent(acme, "otto@acme.example", role=Role.ADMIN, name="Otto Admin")
+        kim = await srv.customer(KIM, name="Kim Kunde")
+        await worker_caught_up(srv)
+        always = {
+            d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        }
+        settings = {"retention_days": 30, "business_hours": always}
+        ok(await admin.http.patch(f"{API}/companies/acme", json=settings))
+        offer = {"slot_minutes": 30, "days_ahead": 5, "lead_minutes": 0, "all_agents": True}
+        ok(await admin.http.put(f"{API}/companies/acme/callback-settings", json=offer))
+        inbound = {"addresses": ["service@acme.example"]}
+        ok(await admin.http.put(f"{API}/companies/acme/mail-addresses", json=inbound))
+
+        facts = {
+            "product": "Toaster T2",
+            "reference": "4711",
+            "category": "Küche",
+            "requested_remedy": "replacement",
+            "amount_cents": 4999,
+        }
+        grant = {"kind": "granted", "remedy": "replacement", "amount_cents": 4999}
+        grant["promise"] = "Ersatz kommt"
+        convs = {}
+        for key in ("kept promise", "open promise", "callback"):
+            started = await kim.start_conversation("acme", f"{DUE_TEXT} {key}")
+            convs[key] = started["conversation"]["id"]
+        for key in ("kept promise", "open promise"):
+            path = f"{API}/conversations/{convs[key]}/complaint"
+            ok(await admin.post(path, facts), 201)
+            ok(await admin.post(f"{path}/steps", grant))
+        path = f"{API}/conversations/{convs['kept promise']}/complaint/steps"
+        ok(await admin.post(path, {"kind": "fulfilled"}))
+        # an email conversation, answered by mail
+        mail = EmailMessage()
+        mail["From"], mail["To"], mail["Subject"] = KIM, "service@acme.example", "Per Mail"
+        mail["Message-ID"] = make_msgid(domain="example.org")
+        mail.set_content(f"{DUE_TEXT} per Mail")
+        await aiosmtplib.send(
+            mail, hostname="127.0.0.1", port=port, recipients=["service@acme.example"]
+        )
+        mine = ok(await kim.get(f"{API}/conversations"))["items"]
+        convs["mail"] = next(c["id"] for c in mine if c["subject"] == "Per Mail")
+        # and one from an address no account has verified: an email-only customer
+        mail = EmailMessage()
+        mail["From"], mail["To"] = f"Lena Mailkundin <{LENA}>", "service@acme.example"
+        mail["Subject"], mail["Message-ID"] = "Ohne Konto", make_msgid(domain="example.org")
+        mail.set_content(f"{DUE_TEXT} ohne Konto")
+        await aiosmtplib.send(
+            mail, hostname="127.0.0.1", port=port, recipients=["service@acme.example"]
+        )
+        listed = ok(await admin.get(f"{API}/conversations"))["items"]
+        convs["email-only"] = next(c["id"] for c in listed if c["subject"] == "Ohne Konto")
+        ok(await admin.send(convs["mail"], "Antwort per Mail"), 201)
+        for c in convs.values():
+            await set_status(admin, c, "resolved")
+        await worker_caught_up(srv)
+
+        # 29 days later the customer books callbacks in two resolved conversations (their
+        # reminders and checks lie beyond the retention run) and cancels one of them
+        clock.advance(timedelta(days=29))
+        await worker_caught_up(srv)
+        kim = srv.client("customer")
+        creds = {"kind": "customer", "email": KIM, "password": PASSWORD}
+        ok(await kim.post(f"{API}/auth/login", creds))
+        callbacks = {}
+        for key, slot in (("kept promise", -1), ("callback", -2)):
+            cid = convs[key]
+            slots = ok(await kim.get(f"{API}/conversations/{cid}/callbacks/slots"))["items"]
+            booking = {"start": slots[slot]["start"], "phone": "+49 30 5550199", "note": "abends"}
+            path = f"{API}/conversations/{cid}/callbacks"
+            callbacks[key] = ok(await kim.post(path, booking), 201)["id"]
+        ok(await kim.post(f"{API}/callbacks/{callbacks['kept promise']}/cancel"))
+        due = [convs["kept promise"], convs["mail"], convs["email-only"]]
+
+        async def rows() -> dict[str, int]:
+            out: dict[str, int] = {}
+            async with srv.runtime.db.read_engine.connect() as conn:
+                for table in (
+                    schema.complaint_cases,
+                    schema.callbacks,
+                    schema.email_conversations,
+                    schema.email_message_ids,
+                ):
+                    q = select(func.count()).where(table.c.conversation_id.in_(due))
+                    out[table.name] = int((await conn.execute(q)).scalar_one())
+                cc, st = schema.complaint_cases.c, schema.complaint_steps.c
+                q = select(func.count()).where(
+                    st.case_id.in_(select(cc.id).where(cc.conversation_id.in_(due)))
+                )
+                out["complaint_steps"] = int((await conn.execute(q)).scalar_one())
+                j = schema.jobs.c
+                q = select(func.count()).where(
+                    j.payload["callback_id"].as_integer() == callbacks["kept promise"]
+                )
+                out["callback jobs"] = int((await conn.execute(q)).scalar_one())
+                # the email-only customer's address and the name from the mail
+                q = select(func.count()).where(schema.email_senders.c.address == LENA)
+                out["email_senders"] = int((await conn.execute(q)).scalar_one())
+                q = select(func.count()).where(schema.customers.c.display_name == "Lena Mailkundin")
+                out["customers"] = int((await conn.execute(q)).scalar_one())
+            return out
+
+        before = await rows()
+        assert all(n > 0 for n in before.values()), before
+
+        clock.advance(timedelta(days=2))
+        await worker_caught_up(srv)
+        admin = await login(srv, "otto@acme.example")
+        for c in due:
+            refused(await admin.get(f"{API}/conversations/{c}"), 404, "not_found")
+        assert await rows() == dict.fromkeys(before, 0)
+        # a promise still open spares its conversation: a granted remedy not yet fulfilled,
+        # a callback still booked
+        for key in ("open promise", "callback"):
+            assert ok(await admin.get(f"{API}/conversations/{convs[key]}"))["status"] == "resolved"

@@ -32,7 +32,7 @@ from eyelevel.core.rules.routing import (
     first_match,
     keyword_in,
 )
-from tests.harness import Client, Server, start_server
+from tests.harness import PASSWORD, Client, Server, start_server
 
 API = "/api/v1"
 
@@ -501,3 +501,45 @@ async def test_team_assignment_validation(srv: Server) -> None:
     refused(await a.http.put(path, json={"auto_assign": True, "max_open": 3}), 403, "forbidden")
     got = ok(await a.get(path))
     assert got == {"team_id": team, "auto_assign": False, "max_open": 5, "overrides": []}
+
+
+async def test_a_restricted_conversation_takes_no_capacity_and_is_never_assigned(
+    srv: Server,
+) -> None:
+    """A customer erased while their conversation was under legal hold leaves it restricted:
+    read-only, admins only (docs/privacy.md). It neither fills its agent's capacity nor is
+    taken from a team's queue."""
+    w = await world(srv)
+    company = await srv.company(w.slug)
+    anna = await srv.agent(company, name="Anna")
+    bert = await srv.agent(company, name="Bert")
+    owned, queued = await w.team("Owned", [anna]), await w.team("Queued", [bert])
+    await w.auto(owned, max_open=1)
+    await w.auto(queued, max_open=1)
+    await w.rule("Warteschlange", queued, keywords=["Warteschlange"])
+    await w.rule("Rest", owned)
+    await online(anna)
+
+    async def held_and_erased(body: str) -> int:
+        gone = await srv.customer()
+        started = await gone.start_conversation(w.slug, body)
+        cid = int(started["conversation"]["id"])
+        path = f"{API}/conversations/{cid}/legal-hold"
+        ok(await w.admin.http.put(path, json={"reason": "Prüfung"}))
+        ok(await gone.post(f"{API}/me/erasure", {"password": PASSWORD}))
+        return cid
+
+    # Anna's one slot was taken by a conversation that is now restricted: it is free again
+    first = await held_and_erased("Hallo")
+    assert owner(await w.get(first)) == ("agent", anna.id)
+    conv = await w.start("Hallo nochmal")
+    assert owner(conv) == ("agent", anna.id)
+
+    # a restricted conversation waits in Bert's queue: when he comes online, he gets the
+    # next one, never the restricted one
+    second = await held_and_erased("Warteschlange bitte")
+    conv = await w.start("Warteschlange auch")
+    assert owner(conv) == ("team", queued)
+    await online(bert)
+    assert owner(await w.get(conv["id"])) == ("agent", bert.id)
+    assert owner(await w.get(second)) == ("team", queued)

@@ -471,6 +471,13 @@ def _check_exports(actor: Actor, req: Req, r: httpx.Response) -> str | None:
 def _check_erasure(actor: Actor, req: Req, r: httpx.Response) -> str | None:
     """Erasure is the customer's own: a company principal gets 403 before anything is looked
     up; a customer with a wrong password gets 401 invalid_credentials (and keeps everything)."""
+    if actor.role in UNAUTHENTICATED:
+        return _expect_status(r, 401, "unauthenticated")
+    if req.expect == INVALID:
+        return _expect_status(r, 422, "validation_error")
+    if actor.role not in CUSTOMERS:
+        return _expect_status(r, 403, "forbidden")
+    return _expect_status(r, 401, "invalid_credentials")
 
 
 def _check_push(actor: Actor, req: Req, r: httpx.Response) -> str | None:
@@ -482,7 +489,6 @@ def _check_push(actor: Actor, req: Req, r: httpx.Response) -> str | None:
         return _expect_status(r, 422, "validation_error")
     if actor.role not in CUSTOMERS:
         return _expect_status(r, 403, "forbidden")
-    return _expect_status(r, 401, "invalid_credentials")
     if r.status_code != 200:
         return f"expected 200, got {r.status_code} {r.text[:200]}"
     endpoints = [d["endpoint"] for d in r.json()]
@@ -1870,6 +1876,26 @@ async def build_world(server: Server) -> World:
         subscription = Device(_push_endpoint(f"customer_{k}")).subscription()
         pushed = await p.customer.post(f"{API}/me/push-subscriptions", subscription)
         p.push_subscription_id = (await _ok(pushed, 201))["id"]
+    # a complaint case whose proposal waits for a lead, in each company's conversation:
+    # complaint.changed (company and customer), complaint.approval_requested (company only)
+    for k, p in parties.items():
+        facts = {
+            "product": f"Toaster {k}",
+            "reference": "4711",
+            "category": "Küche",
+            "requested_remedy": "voucher",
+            "amount_cents": 500,
+        }
+        await _ok(await p.agent.post(_conv_path(convs[k], "/complaint"), facts), 201)
+        ask = {"kind": "approval_requested", "remedy": "voucher", "amount_cents": 500}
+        ask["promise"] = "Ein Gutschein"
+        await _ok(await p.agent.post(_conv_path(convs[k], "/complaint/steps"), ask))
+    # a third customer wrote to both companies and deleted the account: customer.erased goes
+    # to each company's members, and to no customer
+    gone = await server.customer(name="Kim Weg")
+    for p in parties.values():
+        await gone.start_conversation(p.company.slug, "Bald bin ich weg")
+    await _ok(await gone.post(f"{API}/me/erasure", {"password": PASSWORD}))
     # customer B also writes to company A: the same company's customers must stay apart
     started = await customers["b"].start_conversation("acme", "Zweite Frage, an A")
     convs["ba"] = started["conversation"]["id"]
@@ -2079,8 +2105,16 @@ def foreign_frame(actor: Actor, frame: dict[str, Any]) -> bool:
         return False
     if customer is not None and customer != actor.id:
         return True
-    # the company's inside of the customer's own conversation: notes, who works on it, labels
-    internal = ("conversation.assigned", "conversation.labels_changed")
+    # the company's inside of the customer's own conversation: notes, who works on it, labels,
+    # the owner's callback reminders and escalations, approval requests for goodwill
+    internal = (
+        "conversation.assigned",
+        "conversation.labels_changed",
+        "callback.reminder",
+        "callback.escalated",
+        "complaint.approval_requested",
+        "customer.erased",
+    )
     return frame.get("type") in internal or data.get("kind") == "note"
 
 
@@ -2203,6 +2237,13 @@ async def _check_replay(w: World, violations: list[str]) -> None:
         violations += [
             f"{actor.role}'s catch-up replay carried {f}" for f in frames if foreign_frame(actor, f)
         ]
+        # the sweep covers the newer event types: each reached the ones it is for
+        types = {f.get("type") for f in frames}
+        wanted = {"callback.booked", "complaint.changed"}
+        if actor.role not in CUSTOMERS:
+            wanted |= {"complaint.approval_requested", "customer.erased"}
+        if not wanted <= types:
+            violations.append(f"{actor.role}'s replay lacked {sorted(wanted - types)}")
         if replayed != actor.visible:
             violations.append(
                 f"{actor.role}'s replay covered conversations {sorted(replayed)}, "

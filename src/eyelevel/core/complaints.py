@@ -36,6 +36,11 @@ class CaseState(StrEnum):
     FULFILLED = "fulfilled"  # the granted remedy was delivered
 
 
+# a case not settled yet: undecided, or a promise not yet kept. Retention spares its
+# conversation (docs/privacy.md, *Retention*): the promise outlives the resolved thread.
+UNSETTLED = frozenset({CaseState.OPEN, CaseState.APPROVAL_PENDING, CaseState.GRANTED})
+
+
 class StepKind(StrEnum):
     OPENED = "opened"
     UPDATED = "updated"
@@ -118,3 +123,11 @@ class CaseStep:
     rule_name: str
     note: str
     created_at: datetime
+
+
+def customer_promise(case: ComplaintCase) -> tuple[str, date | None]:
+    """The promise (text, due date) as the customer sees it: a proposal waiting for a lead's
+    approval is not a promise yet, so the customer sees none while it waits."""
+    if case.state == CaseState.APPROVAL_PENDING:
+        return "", None
+    return case.promise, case.promise_due

@@ -73,9 +73,11 @@ class SqlAccounts(Repo):
             .where(t.messages.c.author_customer_id == source)
             .values(author_customer_id=into)
         )
-        await self._c.execute(
-            update(t.callbacks).where(t.callbacks.c.customer_id == source).values(customer_id=into)
-        )
+        # the conversations' own rows that name their customer go with them
+        for table in (t.callbacks, t.complaint_cases):
+            await self._c.execute(
+                update(table).where(table.c.customer_id == source).values(customer_id=into)
+            )
         # the stream stays true: its payloads name the account the conversation belongs to now
         e = t.events.c
         created = await self._all(

@@ -174,11 +174,17 @@ class SqlComplaints(Repo):
     async def of_company(
         self, company_id: CompanyId, states: Sequence[CaseState], limit: int
     ) -> list[ComplaintCase]:
-        """Cases in the given states: promises due first (no due date last), then oldest."""
-        c = t.complaint_cases.c
+        """Cases in the given states: promises due first (no due date last), then oldest.
+        A restricted conversation's case is in no list (docs/privacy.md, *Erasure*)."""
+        c, v = t.complaint_cases.c, t.conversations.c
         rows = await self._all(
             select(t.complaint_cases)
-            .where(c.company_id == company_id, c.state.in_([s.value for s in states]))
+            .join(t.conversations, v.id == c.conversation_id)
+            .where(
+                c.company_id == company_id,
+                c.state.in_([s.value for s in states]),
+                v.restricted_at.is_(None),
+            )
             .order_by(c.promise_due.is_(None), c.promise_due, c.updated_at, c.id)
             .limit(limit)
         )

@@ -25,7 +25,7 @@ from eyelevel.core.entities import Customer
 from eyelevel.core.ids import CompanyId, ConversationId, CustomerId
 from eyelevel.core.ports import CustomerConversation, LegalHold
 from eyelevel.storage import schema as t
-from eyelevel.storage.retention import delete_events_txn
+from eyelevel.storage.retention import delete_events_txn, delete_jobs_txn
 from eyelevel.storage.rows import Repo, customer_from
 
 # rows that name the customer but belong to a conversation: deleted with it, or kept while held
@@ -95,6 +95,9 @@ class SqlErasure(Repo):
             .values(restricted_at=now)
         )
         await delete_events_txn(self._c, company_id, t.events.c.conversation_id.in_(ids))
+        # read-only from now on: no pending job may act on it (a snooze wake-up, a reply by
+        # mail to the erased address, a callback's reminder or missed-slot check)
+        await delete_jobs_txn(self._c, company_id, ids)
 
     async def erase_customer(self, customer: Customer, now: datetime) -> list[str]:
         cid = customer.id
@@ -110,7 +113,11 @@ class SqlErasure(Repo):
         # jobs that would still act for the customer: mail to the address, export jobs, and
         # anything whose payload names the customer
         j = t.jobs.c
-        named = [j.payload["customer_id"].as_integer() == cid]
+        callbacks = select(t.callbacks.c.id).where(t.callbacks.c.customer_id == cid)
+        named = [
+            j.payload["customer_id"].as_integer() == cid,
+            j.payload["callback_id"].as_integer().in_(callbacks),
+        ]
         if customer.email:
             named.append(j.payload["to"].as_string() == customer.email)
         if exports:

@@ -6,15 +6,22 @@ keys point that way), in the caller's transaction:
 - the SQLite full-text index entries of its messages (FTS5 with external content needs the
   original body to remove a row's tokens, so this goes before the messages);
 - ``mentions`` (their triggers keep ``conversation_mentions`` true, migration 0005),
-  ``attachments`` (their files' keys are returned: files go after the commit), ``messages``,
+  ``attachments`` (their files' keys are returned: files go after the commit), its email
+  thread (``email_message_ids``, ``email_conversations``: the customer's address), ``messages``,
   ``conversation_labels``, ``read_markers``;
 - the webhook deliveries (and their attempts) of its events, then its ``events``: the stream
   keeps its positions, a catch-up simply no longer contains them (as a fresh read no longer
   contains the conversation);
-- jobs whose payload names it (a pending snooze wake-up);
-- the conversation itself (its trigger takes it out of ``conversation_counts``).
+- its complaint case with the case's trail (``complaint_steps``);
+- jobs whose payload names it or one of its callbacks (a pending snooze wake-up, a reply by
+  mail, a callback's reminder and missed-slot check), then its ``callbacks``;
+- the conversation itself (its trigger takes it out of ``conversation_counts``); an email-only
+  customer whose last conversation that was loses the address (``email_senders``) and the name
+  taken from the mail.
 
-A conversation under legal hold (``legal_holds``) is never due. Erasure (storage/erasure.py)
+A conversation under legal hold (``legal_holds``) is never due, nor one with a promise still
+open in it: an active callback (booked, calling) or an unsettled complaint case (open,
+awaiting approval, granted but not fulfilled). Erasure (storage/erasure.py)
 deletes a customer's conversations with :meth:`SqlRetention.delete_conversations` too, and
 events with :func:`delete_events_txn`.
 
@@ -27,10 +34,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, exists, select, text
+from sqlalchemy import bindparam, delete, exists, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
+from eyelevel.core.callbacks import ACTIVE
+from eyelevel.core.complaints import UNSETTLED
 from eyelevel.core.entities import Status
 from eyelevel.core.ids import CompanyId, ConversationId
 from eyelevel.storage import schema as t
@@ -69,6 +78,7 @@ class SqlRetention(Repo):
         self, company_id: CompanyId, before: datetime, limit: int
     ) -> list[ConversationId]:
         c, h = t.conversations.c, t.legal_holds.c
+        cb, cc = t.callbacks.c, t.complaint_cases.c
         stmt = (
             select(c.id)
             .where(
@@ -76,6 +86,17 @@ class SqlRetention(Repo):
                 c.status == Status.RESOLVED.value,
                 c.updated_at < before,
                 ~exists().where(h.company_id == c.company_id, h.conversation_id == c.id),
+                # a promise still open in it: a booked callback, an unsettled complaint case
+                ~exists().where(
+                    cb.company_id == c.company_id,
+                    cb.conversation_id == c.id,
+                    cb.state.in_([s.value for s in ACTIVE]),
+                ),
+                ~exists().where(
+                    cc.company_id == c.company_id,
+                    cc.conversation_id == c.id,
+                    cc.state.in_([s.value for s in UNSETTLED]),
+                ),
             )
             .order_by(c.updated_at, c.id)
             .limit(limit)
@@ -153,19 +174,68 @@ class SqlRetention(Repo):
             )
         )
 
+        await delete_jobs_txn(self._c, company_id, ids)
         cb = t.callbacks.c
         await self._c.execute(
             delete(t.callbacks).where(cb.company_id == company_id, cb.conversation_id.in_(ids))
         )
-        j = t.jobs.c
-        await self._c.execute(
-            delete(t.jobs).where(j.payload["conversation_id"].as_integer().in_(ids))
-        )
         c = t.conversations.c
+        owners = [
+            r.customer_id
+            for r in await self._all(
+                select(c.customer_id)
+                .where(c.company_id == company_id, c.id.in_(ids))
+                .group_by(c.customer_id)
+            )
+        ]
         await self._c.execute(
             delete(t.conversations).where(c.company_id == company_id, c.id.in_(ids))
         )
+        await _forget_mail_senders_txn(self._c, owners)
         return keys
+
+
+async def _forget_mail_senders_txn(conn: AsyncConnection, customer_ids: Sequence[int]) -> None:
+    """An email-only customer (made for an address that wrote, docs/email.md) whose last
+    conversation is gone: the address and the name taken from the mail go too. The row stays,
+    empty, so the ids kept elsewhere (the stream's positions, the consent ledger) still point
+    somewhere; a later mail from the address makes a new one."""
+    if not customer_ids:
+        return
+    s, c, k = t.email_senders.c, t.conversations.c, t.customers.c
+    rows = await conn.execute(
+        select(s.customer_id).where(
+            s.customer_id.in_(sorted(customer_ids)),
+            ~exists().where(c.customer_id == s.customer_id),
+        )
+    )
+    gone = sorted({r.customer_id for r in rows})
+    if not gone:
+        return
+    await conn.execute(delete(t.email_senders).where(s.customer_id.in_(gone)))
+    await conn.execute(
+        update(t.customers).where(k.id.in_(gone), k.email.is_(None)).values(display_name="")
+    )
+
+
+async def delete_jobs_txn(
+    conn: AsyncConnection, company_id: CompanyId, conversation_ids: Sequence[ConversationId]
+) -> None:
+    """Delete the pending jobs that would still act on these conversations: those whose payload
+    names one of them (a snooze wake-up, a reply by mail) and those naming one of their
+    callbacks (the reminder and the missed-slot check carry only the callback's id)."""
+    j, cb = t.jobs.c, t.callbacks.c
+    callbacks = select(cb.id).where(
+        cb.company_id == company_id, cb.conversation_id.in_(conversation_ids)
+    )
+    await conn.execute(
+        delete(t.jobs).where(
+            or_(
+                j.payload["conversation_id"].as_integer().in_(conversation_ids),
+                j.payload["callback_id"].as_integer().in_(callbacks),
+            )
+        )
+    )
 
 
 async def delete_events_txn(

@@ -411,7 +411,9 @@ class SqlRouting(Repo):
     async def open_counts(
         self, company_id: CompanyId, agent_ids: Sequence[AgentId]
     ) -> dict[AgentId, int]:
-        """How many conversations each agent owns in the company that are not resolved."""
+        """How many conversations each agent owns in the company that are not resolved. A
+        restricted one (its customer erased under legal hold: nobody works on it, and only
+        admins can even read it) takes no capacity."""
         if not agent_ids:
             return {}
         c = t.conversations.c
@@ -421,13 +423,15 @@ class SqlRouting(Repo):
                 c.company_id == company_id,
                 c.status != Status.RESOLVED.value,
                 c.owner_agent_id.in_(sorted(set(agent_ids))),
+                c.restricted_at.is_(None),
             )
             .group_by(c.owner_agent_id)
         )
         return {AgentId(r.owner_agent_id): int(r.n) for r in rows}
 
     async def queue(self, company_id: CompanyId, team_id: TeamId, limit: int) -> list[Conversation]:
-        """The team's oldest conversations without an agent that are not resolved, locked."""
+        """The team's oldest conversations without an agent that are not resolved, locked;
+        never a restricted one (read-only: nobody is given it)."""
         c = t.conversations.c
         rows = await self._all(
             select(t.conversations)
@@ -436,6 +440,7 @@ class SqlRouting(Repo):
                 c.owner_team_id == team_id,
                 c.status != Status.RESOLVED.value,
                 c.owner_agent_id.is_(None),
+                c.restricted_at.is_(None),
             )
             .order_by(c.id)
             .limit(limit)

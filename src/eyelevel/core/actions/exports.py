@@ -5,7 +5,9 @@ docs/privacy/export.schema.json), the attachments and a README, built by a job a
 Only the customer asks for it and downloads it. The export holds exactly what the customer can
 see in the messenger: their account and profile, per company what they share and their number
 there, every conversation with every message they can read (never a private note, never who
-owns a conversation or its labels), the files of those messages, and their consent ledger.
+owns a conversation or its labels) — with its channel (for a mail the addresses), the topic
+they chose, their callbacks and the complaint case as they see it — the files of those
+messages, and their consent ledger.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from eyelevel.core.actions.messages import with_attachments_txn
-from eyelevel.core.entities import Attachment, Company, Conversation, Message
+from eyelevel.core.complaints import customer_promise
+from eyelevel.core.entities import Attachment, Channel, Company, Conversation, Message
 from eyelevel.core.errors import DomainError, ErrorCode, not_found
 from eyelevel.core.events import iso
 from eyelevel.core.ids import CompanyId, CustomerId
@@ -55,13 +58,14 @@ selbst sehen können:
 - export.json: Ihr Konto (Anzeigename, E-Mail-Adresse, angelegt am), Ihre Angaben (Vorname,
   Nachname, Telefonnummer, Postanschrift), je Unternehmen Ihre Kundennummer und welche Angaben
   Sie seit wann mit ihm teilen, alle Ihre Unterhaltungen mit allen Unternehmen mit jeder
-  Nachricht, die Sie sehen können, und Ihr Einwilligungsprotokoll (jede Freigabe und jeder
+  Nachricht, die Sie sehen können (bei E-Mails mit den Adressen, dazu Ihre Rückrufe und Ihre
+  Reklamation, so wie Sie sie sehen), und Ihr Einwilligungsprotokoll (jede Freigabe und jeder
   Widerruf). Der Aufbau ist als JSON Schema veröffentlicht (docs/privacy/export.schema.json).
 - attachments/: die Dateien aus Ihren Unterhaltungen, benannt als <Nummer>-<Dateiname>; in
   export.json verweist jede Nachricht unter "attachments" → "file" auf ihre Dateien.
 
-Interne Notizen der Unternehmen und deren interne Zuständigkeiten gehören nicht zu Ihren
-Daten und sind nicht enthalten. Zeitangaben sind in UTC.
+Interne Notizen der Unternehmen, deren interne Zuständigkeiten und Kulanzregeln gehören
+nicht zu Ihren Daten und sind nicht enthalten. Zeitangaben sind in UTC.
 
 ENGLISH
 
@@ -70,13 +74,14 @@ This archive holds all data eyelevel stores about your account that you can see 
 - export.json: your account (display name, email address, created), your details (first
   name, last name, phone number, postal address), per company your customer number and which
   details you share with it since when, all your conversations with all companies with every
-  message you can see, and your consent ledger (every grant and revocation). Its structure is
-  published as a JSON Schema (docs/privacy/export.schema.json).
+  message you can see (for emails with the addresses, and your callbacks and your complaint
+  case as you see them), and your consent ledger (every grant and revocation). Its structure
+  is published as a JSON Schema (docs/privacy/export.schema.json).
 - attachments/: the files of your conversations, named <number>-<file name>; in export.json
   each message's "attachments" → "file" points to its files.
 
-Companies' private notes and who works on a conversation inside a company are not your data
-and are not included. Times are in UTC.
+Companies' private notes, who works on a conversation inside a company and their goodwill
+rules are not your data and are not included. Times are in UTC.
 """
 
 
@@ -293,6 +298,61 @@ async def _messages_txn(uow: UnitOfWork, conversation: Conversation) -> list[Mes
         after = page[-1].seq
 
 
+async def _conversation_extras_txn(uow: UnitOfWork, c: Conversation) -> dict[str, Any]:
+    """What else of the conversation the customer sees: where they wrote from (the channel,
+    for a mail the address they wrote from and the company's), the topic they chose, their
+    callbacks, and the complaint case as the customer sees it — never the company's owner,
+    routing rule, call summary, goodwill policy, the case's trail or a proposal awaiting
+    approval."""
+    topic = await uow.routing.get_topic(c.company_id, c.topic_id) if c.topic_id else None
+    thread = await uow.mail.thread(c.company_id, c.id) if c.channel == Channel.EMAIL else None
+    callbacks = sorted(await uow.callbacks.of_conversation(c), key=lambda b: (b.created_at, b.id))
+    case = await uow.complaints.of_conversation(c.company_id, c.id)
+    complaint = None
+    if case is not None:
+        promise, promise_due = customer_promise(case)
+        complaint = {
+            "id": case.id,
+            "state": case.state.value,
+            "product": case.product,
+            "reference": case.reference,
+            "purchase_date": case.purchase_date.isoformat() if case.purchase_date else None,
+            "category": case.category,
+            "requested_remedy": case.requested_remedy.value,
+            "amount_cents": case.amount_cents,
+            "granted_remedy": case.granted_remedy.value if case.granted_remedy else None,
+            "granted_amount_cents": case.granted_amount_cents,
+            "promise": promise,
+            "promise_due": promise_due.isoformat() if promise_due else None,
+            "created_at": iso(case.created_at),
+            "decided_at": iso(case.decided_at),
+            "fulfilled_at": iso(case.fulfilled_at),
+        }
+    return {
+        "channel": c.channel,
+        "email": None
+        if thread is None
+        else {"address": thread.address, "company_address": thread.inbound_address},
+        "topic": topic.name if topic else None,
+        "callbacks": [
+            {
+                "id": b.id,
+                "state": b.state.value,
+                "slot_start": iso(b.slot_start),
+                "slot_end": iso(b.slot_end),
+                "note": b.note,
+                "outcome": b.outcome,
+                "duration_seconds": b.duration_seconds,
+                "rescheduled_from": b.rescheduled_from,
+                "replaced_by": b.replaced_by,
+                "created_at": iso(b.created_at),
+            }
+            for b in callbacks
+        ],
+        "complaint": complaint,
+    }
+
+
 def _author_type(m: Message) -> str:
     if m.author_customer_id is not None:
         return "customer"
@@ -355,6 +415,7 @@ async def _gather_txn(uow: UnitOfWork, customer_id: CustomerId, now: datetime) -
                 "updated_at": iso(c.updated_at),
                 "last_message_at": iso(c.last_message_at),
                 "messages": messages_out,
+                **await _conversation_extras_txn(uow, c),
             }
         )
     companies_out = []

@@ -8,7 +8,9 @@ module decides where it goes:
   that address writes as (created on its first mail, without password; verifying the address
   later moves its conversations into the verifying account, :func:`adopt_mail_history_txn`);
 - the conversation: the one whose stored ``Message-ID`` the mail names in ``In-Reply-To`` or
-  ``References`` (and which belongs to that customer), else a new one with channel ``email``.
+  ``References`` (and which belongs to that customer and is not restricted), else a new one
+  with channel ``email``, routed by the company's routing rules like one started in the
+  messenger (docs/routing.md).
 
 Mails written by a machine (:func:`eyelevel.core.rules.mail.automatic_reason`) never open a
 conversation and are never answered: one that names a known conversation is kept there as a
@@ -23,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from eyelevel.core.actions.assignment import route_txn
 from eyelevel.core.actions.attachments import (
     EXTENSIONS,
     attachment_name,
@@ -175,8 +178,8 @@ async def _thread_txn(
     for key in keys:
         if key in found:
             conversation = await uow.conversations.get_for_update(found[key])
-            if conversation is None:
-                return None
+            if conversation is None or conversation.restricted:
+                return None  # a restricted one (customer erased, legal hold) is read-only
             if customer_id is not None and conversation.customer_id != customer_id:
                 return None  # someone else's thread: a person's mail never joins it
             return conversation
@@ -258,6 +261,11 @@ async def check_receive_mail(ctx: Context, mail: InboundMail) -> Received:
                 direction="in",
                 now=now,
             )
+        if outcome == Outcome.CREATED:
+            # routed like a conversation started in the messenger (channel ``email``)
+            fresh = await uow.conversations.get(conversation.id)
+            assert fresh is not None
+            await route_txn(uow, ctx, fresh, text=body, now=now)
         return Received(outcome, conversation.id, sent.message.id)
 
     try:

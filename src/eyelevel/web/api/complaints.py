@@ -17,6 +17,7 @@ from eyelevel.core.complaints import (
     NewGoodwillRule,
     Remedy,
     StepKind,
+    customer_promise,
 )
 from eyelevel.core.ids import ConversationId
 from eyelevel.web.api.companies import Slug
@@ -288,6 +289,7 @@ class CaseOut(Out):
 
 
 def _case_fields(case: ComplaintCase, *, internal: bool) -> dict[str, object]:
+    promise, promise_due = (case.promise, case.promise_due) if internal else customer_promise(case)
     return {
         "id": case.id,
         "conversation_id": case.conversation_id,
@@ -300,11 +302,8 @@ def _case_fields(case: ComplaintCase, *, internal: bool) -> dict[str, object]:
         "amount_cents": case.amount_cents,
         "granted_remedy": case.granted_remedy,
         "granted_amount_cents": case.granted_amount_cents,
-        # a proposal waiting for a lead is not yet a promise to the customer
-        "promise": case.promise if internal or case.state != CaseState.APPROVAL_PENDING else "",
-        "promise_due": case.promise_due
-        if internal or case.state != CaseState.APPROVAL_PENDING
-        else None,
+        "promise": promise,
+        "promise_due": promise_due,
         "pending_remedy": case.pending_remedy if internal else None,
         "pending_amount_cents": case.pending_amount_cents if internal else None,
         "created_at": case.created_at,
