@@ -759,10 +759,15 @@ async def test_api_tokens(server: Server) -> None:
     other_conv = (await kim.start_conversation("other", "Hallo"))["conversation"]["id"]
     path = f"{API}/companies/acme/tokens"
 
-    assert_problem(await agent.post(path, {"name": "Zapier"}), 403, "forbidden")
+    assert_problem(
+        await agent.post(path, {"name": "Zapier", "scopes": ["conversations:read"]}),
+        403,
+        "forbidden",
+    )
     assert_problem(await agent.get(path), 403, "forbidden")
     assert_problem(await kim.get(path), 404, "not_found")
-    r = await admin.post(path, {"name": "Zapier"})
+    scopes = ["conversations:read", "conversations:write", "messages:write"]
+    r = await admin.post(path, {"name": "Zapier", "scopes": scopes})
     assert r.status_code == 201, r.text
     created = r.json()
     secret = created["token"]

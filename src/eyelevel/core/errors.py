@@ -52,16 +52,26 @@ class ErrorCode(StrEnum):
     EXPORT_LIMIT = "export_limit"
     EXPORT_NOT_READY = "export_not_ready"
     EXPORT_EXPIRED = "export_expired"
+    INSUFFICIENT_SCOPE = "insufficient_scope"
 
 
 class DomainError(Exception):
     """A refusal the client can act on. ``detail`` is safe to show (no secrets, no user data)."""
 
-    def __init__(self, code: ErrorCode, detail: str, *, field: str | None = None) -> None:
+    def __init__(
+        self,
+        code: ErrorCode,
+        detail: str,
+        *,
+        field: str | None = None,
+        extra: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(code.value)
         self.code = code
         self.detail = detail
         self.field = field
+        # further problem members, e.g. the missing ``scope`` of insufficient_scope
+        self.extra = extra or {}
 
 
 def not_found(what: str) -> DomainError:

@@ -59,6 +59,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.EXPORT_LIMIT: 429,
     ErrorCode.EXPORT_NOT_READY: 409,
     ErrorCode.EXPORT_EXPIRED: 410,
+    ErrorCode.INSUFFICIENT_SCOPE: 403,
 }
 TITLES = {code: code.value.replace("_", " ").capitalize() for code in ErrorCode}
 _HTTP_CODES = {
@@ -118,7 +119,7 @@ def validation_problem(errors: list[dict[str, Any]]) -> tuple[ErrorCode, str, li
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return problem(exc.code, exc.detail, field=exc.field)
+        return problem(exc.code, exc.detail, field=exc.field, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from eyelevel.core import queries
 from eyelevel.core.actions import conversations as conv_actions
 from eyelevel.core.actions import messages as msg_actions
-from eyelevel.core.entities import Status
+from eyelevel.core.entities import Scope, Status
 from eyelevel.core.errors import DomainError, ErrorCode
 from eyelevel.core.ids import AgentId, CompanyId, ConversationId, CustomerId, LabelId, TeamId
 from eyelevel.core.ports import ConversationFilter, ListSort
@@ -32,13 +32,18 @@ from eyelevel.web.schemas import (
     StartedOut,
     StatusIn,
 )
+from eyelevel.web.scopes import needs
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"], responses=ERRORS)
 ConvId = Annotated[int, Path(ge=1, le=2**62, description="conversation id")]
 Seq = Annotated[int | None, Query(ge=0, le=2**31 - 1)]  # a 32-bit column on PostgreSQL
 
 
-@router.get("", summary="List conversations (the inbox's views)")
+@router.get(
+    "",
+    summary="List conversations (the inbox's views)",
+    openapi_extra=needs(Scope.CONVERSATIONS_READ),
+)
 async def list_conversations(
     svc: Svc,
     principal: CurrentPrincipal,
@@ -155,7 +160,9 @@ async def start(
     )
 
 
-@router.get("/{conversation_id}", summary="One conversation")
+@router.get(
+    "/{conversation_id}", summary="One conversation", openapi_extra=needs(Scope.CONVERSATIONS_READ)
+)
 async def get(conversation_id: ConvId, svc: Svc, principal: CurrentPrincipal) -> ConversationOut:
     row, markers = await queries.get_conversation_row(
         svc.ctx, principal, ConversationId(conversation_id)
@@ -172,7 +179,11 @@ async def get(conversation_id: ConvId, svc: Svc, principal: CurrentPrincipal) ->
     )
 
 
-@router.get("/{conversation_id}/messages", summary="Messages in seq order, paged")
+@router.get(
+    "/{conversation_id}/messages",
+    summary="Messages in seq order, paged",
+    openapi_extra=needs(Scope.CONVERSATIONS_READ),
+)
 async def messages(
     conversation_id: ConvId,
     svc: Svc,
@@ -198,6 +209,7 @@ async def messages(
     status_code=status.HTTP_201_CREATED,
     summary="Send a message or a private note",
     responses={200: {"model": MessageOut, "description": "a repeat of an earlier client_id"}},
+    openapi_extra=needs(Scope.MESSAGES_WRITE),
 )
 async def send(
     conversation_id: ConvId,
@@ -222,7 +234,11 @@ async def send(
     return MessageOut.of(sent.message)
 
 
-@router.post("/{conversation_id}/assignment", summary="Assign to an agent or a team")
+@router.post(
+    "/{conversation_id}/assignment",
+    summary="Assign to an agent or a team",
+    openapi_extra=needs(Scope.CONVERSATIONS_WRITE),
+)
 async def assign(
     conversation_id: ConvId, body: AssignIn, svc: Svc, principal: CurrentPrincipal
 ) -> ConversationOut:
@@ -236,7 +252,11 @@ async def assign(
     return ConversationOut.of(conversation, internals=sees_internals(principal))
 
 
-@router.post("/{conversation_id}/status", summary="Change the status (snooze until a time)")
+@router.post(
+    "/{conversation_id}/status",
+    summary="Change the status (snooze until a time)",
+    openapi_extra=needs(Scope.CONVERSATIONS_WRITE),
+)
 async def change_status(
     conversation_id: ConvId, body: StatusIn, svc: Svc, principal: CurrentPrincipal
 ) -> ConversationOut:
@@ -250,7 +270,11 @@ async def change_status(
     return ConversationOut.of(conversation, internals=sees_internals(principal))
 
 
-@router.post("/{conversation_id}/read", summary="Mark messages read up to a seq")
+@router.post(
+    "/{conversation_id}/read",
+    summary="Mark messages read up to a seq",
+    openapi_extra=needs(Scope.CONVERSATIONS_WRITE),
+)
 async def mark_read(
     conversation_id: ConvId, body: ReadIn, svc: Svc, principal: CurrentPrincipal
 ) -> ReadOut:
