@@ -990,3 +990,14 @@ async def test_sign_in_and_sign_up_refuse_a_foreign_origin(server: Server) -> No
     assert r.status_code == 201, r.text  # our own origin is fine, and the address was still free
     login = {"kind": "customer", "email": "kim@example.org", "password": PASSWORD}
     assert_problem(await c.post(f"{API}/auth/login", login, headers=evil), 403, "csrf_failed")
+
+
+async def test_ids_beyond_the_database_range_are_refused_not_crashed(server: Server) -> None:
+    """Found by schemathesis: an agent id over 64 bits reached the database (500)."""
+    company = await server.company("acme")
+    admin = await server.agent(company, role=Role.ADMIN)
+    kim = await server.customer()
+    conv = (await kim.start_conversation("acme", "Hallo"))["conversation"]["id"]
+    for body in ({"agent_id": 2**70}, {"team_id": 2**63}):
+        r = await admin.post(f"{API}/conversations/{conv}/assignment", body)
+        assert_problem(r, 422, "validation_error")

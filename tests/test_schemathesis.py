@@ -1,16 +1,18 @@
 """schemathesis over every operation of the live OpenAPI document, against a real server.
 
 The operations come from the server's own ``/api/v1/openapi.json`` when the test runs, so an
-endpoint added anywhere is covered without touching this file. Each operation gets
-``EXAMPLES`` examples: half negative (violating the schema: wrong types, missing or extra
-fields, out-of-range values) and the rest positive; an operation that takes no input gets
-only positive ones. Each example is sent by one of three callers drawn by Hypothesis: a
-customer and a company admin with session cookies (and the ``X-CSRF-Token`` header their
-unsafe requests need; no ``Origin``, as from a non-browser client), and an API token with every
-scope (scopes themselves: tests/test_token_scopes.py). In positive examples the path
-parameters are, half of the time, replaced by ids that exist (the company, a conversation, a
-label …), so the calls reach past ``404``. A caller whose session an example ended (sign-out,
-ending a session) or whose token it revoked signs in again.
+endpoint added anywhere is covered without touching this file. Each operation gets the
+document's own request examples (valid requests that reach past validation), then ``EXAMPLES``
+generated ones: half negative (violating the schema: wrong types, missing or extra fields, out-
+of-range values) and the rest positive; an operation that takes no input gets only positive
+ones, and Hypothesis stops early when it has tried every distinct input. Each example is sent
+by one of three callers drawn by Hypothesis: a customer and a company admin with session
+cookies (and the ``X-CSRF-Token`` header their unsafe requests need; no ``Origin``, as from a
+non-browser client), and an API token with every scope (scopes themselves:
+tests/test_token_scopes.py). In positive examples the path parameters are, half of the time,
+replaced by ids that exist (the company, a conversation, a label …), so the calls reach past
+``404``. A caller whose session an example ended (sign-out, ending a session) or whose token it
+revoked signs in again.
 
 Checks: no server error (5xx), the status code is documented, the content type and the body
 match the documented response, and negative data is refused with a 4xx. Every failure found
@@ -28,6 +30,7 @@ import asyncio
 import os
 import time
 import uuid
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -158,6 +161,10 @@ async def test_schemathesis_over_every_operation(server: Server) -> None:
         f"(at least {min(counts.values())} per operation, half of them negative where the "
         f"operation takes input) in {elapsed:.0f} s on {backends.BACKEND}"
     )
+    statuses = sum(world.seen.values(), Counter())
+    print("answers:", dict(sorted(statuses.items())))
+    never = sorted(label for label, seen in world.seen.items() if not seen["2xx"])
+    print(f"operations never answered with 2xx ({len(never)}):", ", ".join(never))
     assert not found, _report(found)
 
 
@@ -165,6 +172,8 @@ async def test_schemathesis_over_every_operation(server: Server) -> None:
 class World:
     callers: list[Caller]
     ids: dict[str, str]
+    # status classes seen per operation ("2xx", "4xx"), for the summary
+    seen: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
 
 
 async def _build_world(server: Server) -> World:
@@ -244,15 +253,37 @@ def _run(url: str, spec: dict[str, Any], world: World) -> tuple[list[Found], dic
         operation = result.ok()
         label = operation.label
         counts[label] = 0
+        # the document's own examples first (valid requests that get past validation), then
         # half negative, the rest positive (all of them when nothing can be made invalid)
-        _fuzz(operation, GenerationMode.NEGATIVE, EXAMPLES // 2, url, session, world, found, counts)
-        left = EXAMPLES - counts[label]
-        _fuzz(operation, GenerationMode.POSITIVE, left, url, session, world, found, counts)
+        documented = operation.get_strategies_from_examples()
+        if documented:
+            strategy = st.one_of(documented)
+            _fuzz(
+                operation, strategy, GenerationMode.POSITIVE, 12, url, session, world, found, counts
+            )
+        negative = operation.as_strategy(generation_mode=GenerationMode.NEGATIVE)
+        _fuzz(
+            operation,
+            negative,
+            GenerationMode.NEGATIVE,
+            EXAMPLES // 2,
+            url,
+            session,
+            world,
+            found,
+            counts,
+        )
+        left = max(EXAMPLES - counts[label], EXAMPLES // 2)
+        positive = operation.as_strategy(generation_mode=GenerationMode.POSITIVE)
+        _fuzz(
+            operation, positive, GenerationMode.POSITIVE, left, url, session, world, found, counts
+        )
     return list(found.values()), counts
 
 
 def _fuzz(
     operation: Any,
+    strategy: Any,
     mode: GenerationMode,
     examples: int,
     url: str,
@@ -272,7 +303,7 @@ def _fuzz(
         suppress_health_check=list(HealthCheck),
     )
     @given(
-        case=operation.as_strategy(generation_mode=mode),
+        case=strategy,
         who=st.sampled_from(world.callers),
         real=st.booleans(),
     )
@@ -285,6 +316,7 @@ def _fuzz(
         response = case.call(
             base_url=url, session=session, headers=dict(who.headers), cookies=dict(who.cookies)
         )
+        world.seen[label][f"{response.status_code // 100}xx"] += 1
         try:
             case.validate_response(response, checks=CHECKS, headers=dict(who.headers))
         except FailureGroup as group:
@@ -314,7 +346,13 @@ def _record(
 ) -> None:
     key = (label, failure.title)
     if key not in found:
-        found[key] = Found(label, failure.title, failure.message, case.as_curl_command(), who.name)
+        curl = case.as_curl_command(headers=_redacted(who.headers))
+        found[key] = Found(label, failure.title, failure.message, curl, who.name)
+
+
+def _redacted(headers: dict[str, str]) -> dict[str, str]:
+    """The caller's headers for a curl line, without the credential's value."""
+    return {k: ("Bearer elt_…" if k == "Authorization" else "…") for k in headers}
 
 
 def _report(found: list[Found]) -> str:

@@ -8,6 +8,7 @@ token with ``403 forbidden``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -57,6 +58,18 @@ async def test_each_operation_needs_its_scope(server: Server) -> None:
         assert body["scope"] == (scope or "conversations:write")
         assert body["scope"] in body["detail"]
     assert (await writer.send(conv, "Ihre Bestellung ist unterwegs.")).status_code == 201
+
+    # the customer panel (what the customer shares) needs customers:read besides
+    panel = await server.token_client(
+        acme, "panel", scopes=["conversations:read", "customers:read"]
+    )
+    for token, shown in ((reader, False), (panel, True)):
+        one = (await token.get(f"{API}/conversations/{conv}")).json()
+        (listed,) = (await token.get(f"{API}/conversations")).json()["items"]
+        assert (one["customer"] is not None, listed["customer"] is not None) == (shown, shown)
+    assert (await panel.get(f"{API}/conversations/{conv}")).json()["customer"][
+        "name"
+    ] == "Kim Kunde"
 
     # administration and a person's own settings are closed to every token, whatever its scopes
     full = await server.token_client(acme, "full")
@@ -144,3 +157,42 @@ async def test_a_token_expires_and_records_its_last_use(db_url: str, tmp_path: P
 
         clock.advance(timedelta(days=1))
         refused(await probe.get(f"{API}/companies/acme/inbox"), 401, "unauthenticated")
+
+
+async def test_tokens_made_before_scopes_get_every_scope(db_url: str) -> None:
+    """The migration to scopes keeps existing integrations working: they could do everything."""
+    from alembic import command
+    from sqlalchemy import insert, text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from eyelevel.storage.migrate import alembic_config, upgrade
+    from eyelevel.storage.schema import companies
+
+    engine = create_async_engine(db_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                insert(companies).values(
+                    slug="old",
+                    name="Old",
+                    timezone="Europe/Berlin",
+                    business_hours={},
+                    created_at=datetime.now(UTC),
+                )
+            )
+        await asyncio.to_thread(command.downgrade, alembic_config(db_url), "0009")
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO api_tokens (company_id, name, prefix, token_hash, created_at) "
+                    "SELECT id, 'legacy', 'elt_x', :hash, :now FROM companies WHERE slug = 'old'"
+                ),
+                {"hash": "0" * 64, "now": datetime.now(UTC)},
+            )
+        await asyncio.to_thread(upgrade, db_url)
+        async with engine.connect() as conn:
+            row = (await conn.execute(text("SELECT scopes, expires_at FROM api_tokens"))).one()
+    finally:
+        await engine.dispose()
+    assert sorted(row.scopes.split()) == sorted(s.value for s in Scope)
+    assert row.expires_at is None

@@ -168,8 +168,8 @@ class SendIn(In):
 class AssignIn(In):
     model_config = ConfigDict(json_schema_extra={"examples": [{"team_id": 3}]})
 
-    agent_id: int | None = Field(default=None, ge=1)
-    team_id: int | None = Field(default=None, ge=1)
+    agent_id: int | None = Field(default=None, ge=1, le=2**62)
+    team_id: int | None = Field(default=None, ge=1, le=2**62)
 
 
 class StatusIn(In):

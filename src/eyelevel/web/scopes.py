@@ -10,11 +10,11 @@ Sessions (customers, agents) are not affected: their roles decide, as before.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from eyelevel.core.entities import Scope
 from eyelevel.core.errors import DomainError, ErrorCode
-from eyelevel.core.principals import TokenPrincipal
+from eyelevel.core.principals import Principal, TokenPrincipal
 
 TOKEN_SCOPE = "x-token-scope"  # noqa: S105 - an OpenAPI extension name
 ANY_TOKEN = "any"  # noqa: S105 - a declaration, not a secret
@@ -35,6 +35,17 @@ def declared_scope(route: object) -> str | None:
     extra = getattr(route, "openapi_extra", None) or {}
     value = extra.get(TOKEN_SCOPE)
     return value if isinstance(value, str) else None
+
+
+T = TypeVar("T")
+
+
+def customer_data(principal: Principal, data: T | None) -> T | None:
+    """Customer data inside another answer (a conversation's customer panel): a token sees it
+    only with ``customers:read``; everyone else as their role and the customer's grants say."""
+    if isinstance(principal, TokenPrincipal) and Scope.CUSTOMERS_READ not in principal.scopes:
+        return None
+    return data
 
 
 def require_scope(principal: TokenPrincipal, declared: str | None) -> None:

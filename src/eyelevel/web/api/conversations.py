@@ -32,7 +32,7 @@ from eyelevel.web.schemas import (
     StartedOut,
     StatusIn,
 )
-from eyelevel.web.scopes import needs
+from eyelevel.web.scopes import customer_data, needs
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"], responses=ERRORS)
 ConvId = Annotated[int, Path(ge=1, le=2**62, description="conversation id")]
@@ -118,7 +118,7 @@ async def list_conversations(
             internals=internals,
             company=r.company,
             unread=r.unread,
-            customer=r.customer,
+            customer=customer_data(principal, r.customer),
             labels=r.labels,
         )
         for r in rows
@@ -174,7 +174,7 @@ async def get(conversation_id: ConvId, svc: Svc, principal: CurrentPrincipal) ->
         internals=sees_internals(principal),
         company=row.company,
         unread=row.unread,
-        customer=row.customer,
+        customer=customer_data(principal, row.customer),
         labels=row.labels,
     )
 
