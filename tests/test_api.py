@@ -1001,3 +1001,17 @@ async def test_ids_beyond_the_database_range_are_refused_not_crashed(server: Ser
     for body in ({"agent_id": 2**70}, {"team_id": 2**63}):
         r = await admin.post(f"{API}/conversations/{conv}/assignment", body)
         assert_problem(r, 422, "validation_error")
+
+
+async def test_nul_characters_are_refused_or_ignored(server: Server) -> None:
+    """Found by schemathesis on PostgreSQL, which refuses NUL in any text (it was a 500)."""
+    await server.company("acme")
+    anon = server.client()
+    for path, body in (
+        ("/auth/login", {"kind": "agent", "email": "a\x00@example.com", "password": "x"}),
+        ("/auth/visitor", {"display_name": "Gast\x00"}),
+        ("/auth/signup", {"email": "k@example.org", "password": "p\x00", "display_name": "K"}),
+    ):
+        assert_problem(await anon.post(f"{API}{path}", body), 422, "validation_error")
+    r = await anon.get(f"{API}/companies", params={"q": "ac\x00me"})
+    assert r.status_code == 200, r.text

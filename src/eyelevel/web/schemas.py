@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
 from eyelevel.core.entities import (
     MAX_BODY_CHARS,
@@ -29,9 +29,27 @@ from eyelevel.core.rules.sharing import SharedCustomer
 
 
 class In(BaseModel):
-    """Request bodies: unknown fields are refused, types are not coerced from strings."""
+    """Request bodies: unknown fields are refused, types are not coerced from strings, and no
+    string may hold a NUL character (PostgreSQL refuses it in any text; nobody types one)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if _has_nul(data):
+            raise ValueError("a string contains a NUL character")
+        return data
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 class Out(BaseModel):

@@ -37,6 +37,8 @@ async def search(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[CompanyOut]:
     now = svc.ctx.clock.now()
+    # control characters (NUL among them, which PostgreSQL refuses) separate words
+    q = "".join(ch if ch.isprintable() else " " for ch in q)
     return [CompanyOut.of(c, now) for c in await queries.search_companies(svc.ctx, q, limit)]
 
 
