@@ -8,7 +8,7 @@ import json
 import re
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from websockets.asyncio.client import ClientConnection
 from eyelevel.app import Runtime, build_runtime, create_app
 from eyelevel.config import Settings
 from eyelevel.core.actions import operator
-from eyelevel.core.entities import Company, Role
+from eyelevel.core.entities import ALL_SCOPES, Company, Role
 from eyelevel.core.ports import Clock, OutgoingMail
 from eyelevel.jobs.mailers import MemoryMailer, SmtpMailer
 from eyelevel.security import Argon2Hasher
@@ -184,9 +184,12 @@ class Server:
         c.id, c.name = me["id"], me["name"]
         return c
 
-    async def token_client(self, company: Company, name: str = "CRM") -> Client:
+    async def token_client(
+        self, company: Company, name: str = "CRM", scopes: Iterable[str] = ALL_SCOPES
+    ) -> Client:
+        """An API token of the company (every scope unless ``scopes`` says otherwise)."""
         secret = await operator.operator_create_token(
-            self.runtime.ctx, company_slug=company.slug, name=name
+            self.runtime.ctx, company_slug=company.slug, name=name, scopes=scopes
         )
         c = self.client("token")
         c.token = secret

@@ -325,12 +325,15 @@ async def test_canned_responses_company_wide_and_personal(server: Server) -> Non
     r = await patch(agent, f"{canned}/{mine['id']}", {"personal": False})
     assert_problem(r, 422, "validation_error")  # a personal one never becomes company-wide
 
-    # company-wide ones: admins (and the company's token) only
+    # company-wide ones: admins only
     refused(await patch(agent, f"{canned}/{shared['id']}", {"body": "x"}), 403, "forbidden")
     refused(await agent.delete(f"{canned}/{shared['id']}"), 403, "forbidden")
     updated = ok(await patch(admin, f"{canned}/{shared['id']}", {"shortcut": "paket"}))
     assert updated == {**shared, "shortcut": "paket"}
-    ok(await patch(token, f"{canned}/{shared['id']}", {"body": "Ihr Paket ist da."}))
+    # managing canned responses needs no scope a token can have
+    r = await patch(token, f"{canned}/{shared['id']}", {"body": "Ihr Paket ist da."})
+    refused(r, 403, "forbidden")
+    ok(await patch(admin, f"{canned}/{shared['id']}", {"body": "Ihr Paket ist da."}))
 
     ok(await agent.delete(f"{canned}/{mine['id']}"), 204)
     ok(await admin.delete(f"{canned}/{shared['id']}"), 204)
@@ -348,7 +351,7 @@ async def test_canned_responses_company_wide_and_personal(server: Server) -> Non
     assert entries[0].data == {"shortcut": "versand"}
     assert entries[1].data == {"fields": ["shortcut"], "shortcut": "paket"}
     assert entries[2].data == {"fields": ["body"], "shortcut": "paket"}
-    assert entries[2].actor.startswith("token:")
+    assert entries[2].actor == f"agent:{admin.id}"
     assert entries[3].data == {"shortcut": "paket"}
     assert "Paket" not in str([e.data for e in entries])
 
@@ -389,7 +392,9 @@ async def test_company_profile_is_changed_by_admins(server: Server) -> None:
         ],
         "open_now": card["open_now"],
         "retention_days": None,
+        "reply_by": card["reply_by"],  # when a message written now would be answered (SLA)
     }
+    assert card["reply_by"] is not None  # 90 business minutes within Monday's hours
     assert card_of(ok(await anon.get(f"{API}/companies/acme"))) == card_of(card)  # public
 
     # bad input: refused with the field named, and nothing changes
@@ -640,7 +645,12 @@ async def test_tokens_and_invitations_are_audited_through_the_api_and_the_cli(
 ) -> None:
     company, admin, _ = await acme(server)
     before = len(await audit(server, company, admin, operator_too=True))
-    created = ok(await admin.post(f"{API}/companies/acme/tokens", {"name": "CRM"}), 201)
+    created = ok(
+        await admin.post(
+            f"{API}/companies/acme/tokens", {"name": "CRM", "scopes": ["reports:read"]}
+        ),
+        201,
+    )
     ok(await admin.delete(f"{API}/companies/acme/tokens/{created['id']}"), 204)
     invite = {"email": "neu@acme.example", "role": "lead"}
     ok(await admin.post(f"{API}/companies/acme/invitations", invite), 201)
@@ -653,7 +663,9 @@ async def test_tokens_and_invitations_are_audited_through_the_api_and_the_cli(
         (f"agent:{admin.id}", "agent.invited", "neu@acme.example"),
         ("operator", "token.created", entries[-1].target),
     ]
-    assert entries[0].data == {"name": "CRM"} and entries[2].data == {"role": "lead"}
+    assert entries[0].data == {"name": "CRM", "scopes": ["reports:read"]} and entries[2].data == {
+        "role": "lead"
+    }
     # a refused revocation leaves no entry
     r = await admin.delete(f"{API}/companies/acme/tokens/{GHOST}")
     assert_problem(r, 404, "not_found")

@@ -760,10 +760,15 @@ async def test_api_tokens(server: Server) -> None:
     other_conv = (await kim.start_conversation("other", "Hallo"))["conversation"]["id"]
     path = f"{API}/companies/acme/tokens"
 
-    assert_problem(await agent.post(path, {"name": "Zapier"}), 403, "forbidden")
+    assert_problem(
+        await agent.post(path, {"name": "Zapier", "scopes": ["conversations:read"]}),
+        403,
+        "forbidden",
+    )
     assert_problem(await agent.get(path), 403, "forbidden")
     assert_problem(await kim.get(path), 404, "not_found")
-    r = await admin.post(path, {"name": "Zapier"})
+    scopes = ["conversations:read", "conversations:write", "messages:write"]
+    r = await admin.post(path, {"name": "Zapier", "scopes": scopes})
     assert r.status_code == 201, r.text
     created = r.json()
     secret = created["token"]
@@ -986,3 +991,28 @@ async def test_sign_in_and_sign_up_refuse_a_foreign_origin(server: Server) -> No
     assert r.status_code == 201, r.text  # our own origin is fine, and the address was still free
     login = {"kind": "customer", "email": "kim@example.org", "password": PASSWORD}
     assert_problem(await c.post(f"{API}/auth/login", login, headers=evil), 403, "csrf_failed")
+
+
+async def test_ids_beyond_the_database_range_are_refused_not_crashed(server: Server) -> None:
+    """Found by schemathesis: an agent id over 64 bits reached the database (500)."""
+    company = await server.company("acme")
+    admin = await server.agent(company, role=Role.ADMIN)
+    kim = await server.customer()
+    conv = (await kim.start_conversation("acme", "Hallo"))["conversation"]["id"]
+    for body in ({"agent_id": 2**70}, {"team_id": 2**63}):
+        r = await admin.post(f"{API}/conversations/{conv}/assignment", body)
+        assert_problem(r, 422, "validation_error")
+
+
+async def test_nul_characters_are_refused_or_ignored(server: Server) -> None:
+    """Found by schemathesis on PostgreSQL, which refuses NUL in any text (it was a 500)."""
+    await server.company("acme")
+    anon = server.client()
+    for path, body in (
+        ("/auth/login", {"kind": "agent", "email": "a\x00@example.com", "password": "x"}),
+        ("/auth/visitor", {"display_name": "Gast\x00"}),
+        ("/auth/signup", {"email": "k@example.org", "password": "p\x00", "display_name": "K"}),
+    ):
+        assert_problem(await anon.post(f"{API}{path}", body), 422, "validation_error")
+    r = await anon.get(f"{API}/companies", params={"q": "ac\x00me"})
+    assert r.status_code == 200, r.text

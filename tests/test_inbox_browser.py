@@ -726,6 +726,8 @@ async def test_inbox_conversation_and_admin_pages_have_no_serious_accessibility_
     admin_email = email_for("admin")
     company = await server.company("beispiel")
     await server.agent(company, admin_email, role=Role.ADMIN, name="Dora Admin")
+    # the tokens page lists one with its scopes
+    await server.token_client(company, "Shop", scopes=["conversations:read", "messages:write"])
     async with person(browser) as admin:
         page = admin.page
         await page.goto(f"{server.url}/app")

@@ -160,7 +160,10 @@ async def flows(server: Server, mark: str) -> list[str]:
     assert r.status_code == 200, r.text
 
     # an API token: created by the admin, then used (and a wrong one refused)
-    r = await admin.post(f"{API}/companies/acme/tokens", {"name": f"CRM {mark}"})
+    r = await admin.post(
+        f"{API}/companies/acme/tokens",
+        {"name": f"CRM {mark}", "scopes": ["conversations:read", "messages:write"]},
+    )
     assert r.status_code == 201, r.text
     api = server.client("token")
     api.token = r.json()["token"]

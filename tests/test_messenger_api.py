@@ -492,9 +492,10 @@ async def test_claim_refusals(server: Server) -> None:
     free = {"email": f"neu-{uuid.uuid4().hex[:6]}@example.org", "password": PASSWORD}
 
     # only a visitor may claim: accounts of every kind get a conflict, nobody gets in
-    for caller in (customer, agent, bot):
+    for caller in (customer, agent):
         r = await caller.post(f"{API}/auth/claim", free)
         assert_problem(r, 409, "conflict")
+    assert_problem(await bot.post(f"{API}/auth/claim", free), 403, "forbidden")  # no scope for it
     assert_problem(await server.client().post(f"{API}/auth/claim", free), 401, "unauthenticated")
     async with raw_client(server, headers={"Authorization": "Bearer els_forged"}) as forged:
         assert_problem(await forged.post(f"{API}/auth/claim", json=free), 401, "unauthenticated")

@@ -227,3 +227,15 @@ async def test_frequent_words_are_read_newest_first(
     # the planner's settings ended with the search: lists still work as before
     r = await agent.get(f"{API}/conversations", params={"limit": 10})
     assert r.status_code == 200 and len(r.json()["items"]) == 3
+
+
+async def test_control_characters_in_the_query_separate_words(server: Server) -> None:
+    """Found by schemathesis: a NUL in ``q`` made PostgreSQL fail (500)."""
+    acme = await server.company("acme", "Acme AG")
+    agent = await server.agent(acme)
+    customer = await server.customer()
+    started = await customer.start_conversation("acme", "Die Garantie gilt zwei Jahre.")
+    items = await search(agent, "acme", "Garantie\x00zwei")
+    assert [i["conversation_id"] for i in items] == [started["conversation"]["id"]]
+    r = await agent.get(f"{API}/companies/acme/search", params={"q": "\x00\x07"})
+    assert_problem(r, 422, "validation_error")

@@ -205,6 +205,7 @@ class Party:
     canned_id: int = 0  # a company-wide canned response (its agent has a personal one too)
     webhook_id: int = 0  # a disabled webhook endpoint (never sends: the URL is not reachable)
     push_subscription_id: int = 0  # the customer's push device (nothing is ever pushed to it)
+    admin_observer: Client | None = None  # a second session of the admin (tokens list tokens)
 
 
 @dataclass
@@ -597,11 +598,11 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", f"{API}/companies/{{slug}}/tokens"): OnObject(
         "company",
         lambda t: [
-            Req("POST", _company(t, "/tokens"), {"name": "intruder"}),
+            Req("POST", _company(t, "/tokens"), {"name": "intruder", "scopes": ["reports:read"]}),
             Req(
                 "POST",
                 _company(t, "/tokens"),
-                {"name": "x", "company_id": t.company_id},
+                {"name": "x", "scopes": ["reports:read"], "company_id": t.company_id},
                 expect=INVALID,
                 note=_extra("company_id"),
             ),
@@ -940,7 +941,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
             Req(
                 "POST",
                 _company(t, "/teams"),
-                {"name": "x", "company_id": t.company_id},
+                {"name": "x", "scopes": ["reports:read"], "company_id": t.company_id},
                 expect=INVALID,
                 note=_extra("company_id"),
             ),
@@ -1796,7 +1797,8 @@ async def build_world(server: Server) -> World:
     parties: dict[str, Party] = {}
     for k, company in companies.items():
         agent = await server.agent(company, name=f"Anna {k.upper()}")
-        admin = await server.agent(company, role=Role.ADMIN, name=f"Otto {k.upper()}")
+        admin_email = f"otto-{k}-{uuid.uuid4().hex[:6]}@example.com"
+        admin = await server.agent(company, admin_email, role=Role.ADMIN, name=f"Otto {k.upper()}")
         team = await operator.ensure_team(server.runtime.ctx, company, f"Support {k.upper()}")
         observer = await server.token_client(company, name="observer")
         await server.token_client(company, name="spare")
@@ -1810,6 +1812,7 @@ async def build_world(server: Server) -> World:
             spare_token_id=await _token_id(admin, company.slug, "spare"),
             customer=customers[k],
             customer_observer=await _login(server, "customer", emails[k]),
+            admin_observer=await _login(server, "agent", admin_email),
         )
     token_a = await server.token_client(companies["a"], name="crm-a")
     revoked = await server.token_client(companies["a"], name="revoked-a")
@@ -1955,7 +1958,9 @@ async def snapshot(w: World) -> dict[str, Any]:
     for k, p in w.parties.items():
         slug = p.company.slug
         reads[f"{k}: conversation list"] = (p.observer, f"{API}/conversations?limit=200")
-        reads[f"{k}: tokens"] = (p.observer, f"{API}/companies/{slug}/tokens")
+        # tokens cannot list tokens (no scope allows it): the company's admin reads them
+        assert p.admin_observer is not None
+        reads[f"{k}: tokens"] = (p.admin_observer, f"{API}/companies/{slug}/tokens")
         reads[f"{k}: staff"] = (p.observer, f"{API}/companies/{slug}/staff")
         reads[f"{k}: card"] = (p.observer, f"{API}/companies/{slug}")
         reads[f"{k}: labels"] = (p.observer, f"{API}/companies/{slug}/labels")
@@ -2254,6 +2259,14 @@ async def _check_replay(w: World, violations: list[str]) -> None:
 async def _rest_sweep(w: World, violations: list[str], *, last: bool) -> int:
     attempts = 0
     stored = await db_state(w.server)
+    # operations that declare no token scope refuse every API token before anything else
+    spec = (await w.server.client().get(f"{API}/openapi.json")).json()
+    closed_to_tokens = {
+        (method.upper(), path)
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+        if "x-token-scope" not in op
+    }
     for (method, template), entry in MATRIX.items():
         if isinstance(entry, Public | SocketRoute):
             continue
@@ -2280,7 +2293,9 @@ async def _rest_sweep(w: World, violations: list[str], *, last: bool) -> int:
                 attempts += 1
                 w.exercised.add((method, template))
                 r = await _send(actor.client, req)
-                if isinstance(entry, Scoped):
+                if role == "token_a" and (method, template) in closed_to_tokens:
+                    problem = _expect_status(r, 403, "forbidden")
+                elif isinstance(entry, Scoped):
                     problem = entry.check(actor, req, r)
                 else:
                     ghost = None
@@ -2529,10 +2544,15 @@ async def test_body_fields_never_move_data(server: Server) -> None:
         (
             a.admin,
             f"{API}/companies/acme/tokens",
-            {"name": "crm", "company_id": b.company.id},
+            {"name": "crm", "scopes": ["reports:read"], "company_id": b.company.id},
             "company_id",
         ),
-        (a.admin, f"{API}/companies/acme/tokens", {"name": "crm", "role": "admin"}, "role"),
+        (
+            a.admin,
+            f"{API}/companies/acme/tokens",
+            {"name": "crm", "scopes": ["reports:read"], "role": "admin"},
+            "role",
+        ),
         (
             a.admin,
             f"{API}/companies/acme/labels",

@@ -22,7 +22,7 @@ from eyelevel import logs
 from eyelevel.app import Runtime, build_runtime, create_app, migrate
 from eyelevel.config import Settings
 from eyelevel.core.actions import mail_addresses, operator
-from eyelevel.core.entities import Company, Role
+from eyelevel.core.entities import Company, Role, Scope
 from eyelevel.core.errors import DomainError
 from eyelevel.jobs.worker import Worker, handlers
 from eyelevel.seed import SEED_PASSWORD
@@ -268,11 +268,31 @@ def agent_invite(
 def token_create(
     company: Annotated[str, typer.Argument(help="Company slug.")],
     name: Annotated[str, typer.Argument(help="What the token is for, e.g. 'CRM sync'.")],
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A scope it gets (repeat the option): "
+            + ", ".join(s.value for s in Scope)
+            + ". Default: all of them."
+        ),
+    ] = None,
+    expires_in_days: Annotated[
+        int | None, typer.Option(min=1, max=3650, help="Refuse it after so many days.")
+    ] = None,
 ) -> None:
     """Create an API token for a company; it is printed once and stored only as a hash."""
 
     async def act(rt: Runtime) -> str:
-        return await operator.operator_create_token(rt.ctx, company_slug=company, name=name)
+        expires_at = (
+            rt.ctx.clock.now() + timedelta(days=expires_in_days) if expires_in_days else None
+        )
+        return await operator.operator_create_token(
+            rt.ctx,
+            company_slug=company,
+            name=name,
+            scopes=scope or [s.value for s in Scope],
+            expires_at=expires_at,
+        )
 
     console.print(_run_action(act))
 

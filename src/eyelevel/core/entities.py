@@ -35,6 +35,20 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+class Scope(StrEnum):
+    """What an API token may do; every operation a token may call names the one it needs."""
+
+    CONVERSATIONS_READ = "conversations:read"
+    CONVERSATIONS_WRITE = "conversations:write"
+    MESSAGES_WRITE = "messages:write"
+    CUSTOMERS_READ = "customers:read"
+    WEBHOOKS_MANAGE = "webhooks:manage"
+    REPORTS_READ = "reports:read"
+
+
+ALL_SCOPES = frozenset(Scope)
+
+
 class Status(StrEnum):
     OPEN = "open"
     PENDING = "pending"
@@ -211,6 +225,8 @@ class ApiToken:
     created_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None
+    scopes: frozenset[Scope] = ALL_SCOPES
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,16 +71,26 @@ class ErrorCode(StrEnum):
     PHONE_REQUIRED = "phone_required"
     CONTACT_NOT_PERMITTED = "contact_not_permitted"
     PUSH_ENDPOINT_FORBIDDEN = "push_endpoint_forbidden"
+    INSUFFICIENT_SCOPE = "insufficient_scope"
 
 
 class DomainError(Exception):
     """A refusal the client can act on. ``detail`` is safe to show (no secrets, no user data)."""
 
-    def __init__(self, code: ErrorCode, detail: str, *, field: str | None = None) -> None:
+    def __init__(
+        self,
+        code: ErrorCode,
+        detail: str,
+        *,
+        field: str | None = None,
+        extra: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(code.value)
         self.code = code
         self.detail = detail
         self.field = field
+        # further problem members, e.g. the missing ``scope`` of insufficient_scope
+        self.extra = extra or {}
 
 
 def not_found(what: str) -> DomainError:

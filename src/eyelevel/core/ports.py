@@ -48,6 +48,7 @@ from eyelevel.core.entities import (
     Rating,
     ReadMarker,
     Role,
+    Scope,
     SlaClock,
     Status,
     Team,
@@ -633,7 +634,15 @@ class InboxRepo(Protocol):
 
 class TokenRepo(Protocol):
     async def create(
-        self, *, company_id: CompanyId, name: str, prefix: str, token_hash: str, now: datetime
+        self,
+        *,
+        company_id: CompanyId,
+        name: str,
+        prefix: str,
+        token_hash: str,
+        scopes: frozenset[Scope],
+        expires_at: datetime | None,
+        now: datetime,
     ) -> ApiToken: ...
     async def get_by_hash(self, token_hash: str) -> ApiToken | None: ...
     async def of_company(self, company_id: CompanyId) -> list[ApiToken]: ...

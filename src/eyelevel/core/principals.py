@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eyelevel.core.entities import Role
+from eyelevel.core.entities import ALL_SCOPES, Role, Scope
 from eyelevel.core.ids import AgentId, CompanyId, CustomerId, TokenId
 
 
@@ -34,6 +34,7 @@ class TokenPrincipal:
     token_id: TokenId
     company_id: CompanyId
     name: str
+    scopes: frozenset[Scope] = ALL_SCOPES
 
 
 Principal = CustomerPrincipal | AgentPrincipal | TokenPrincipal

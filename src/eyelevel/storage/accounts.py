@@ -12,6 +12,7 @@ from eyelevel.core.entities import (
     Customer,
     Membership,
     Role,
+    Scope,
 )
 from eyelevel.core.ids import (
     AgentId,
@@ -25,6 +26,7 @@ from eyelevel.storage.rows import (
     Repo,
     agent_from,
     customer_from,
+    scopes_text,
     token_from,
 )
 
@@ -216,7 +218,15 @@ class SqlAccounts(Repo):
 
 class SqlTokens(Repo):
     async def create(
-        self, *, company_id: CompanyId, name: str, prefix: str, token_hash: str, now: datetime
+        self,
+        *,
+        company_id: CompanyId,
+        name: str,
+        prefix: str,
+        token_hash: str,
+        scopes: frozenset[Scope],
+        expires_at: datetime | None,
+        now: datetime,
     ) -> ApiToken:
         tid = await self._insert_id(
             t.api_tokens,
@@ -225,10 +235,12 @@ class SqlTokens(Repo):
                 "name": name,
                 "prefix": prefix,
                 "token_hash": token_hash,
+                "scopes": scopes_text(scopes),
+                "expires_at": expires_at,
                 "created_at": now,
             },
         )
-        return ApiToken(TokenId(tid), company_id, name, prefix, now, None, None)
+        return ApiToken(TokenId(tid), company_id, name, prefix, now, None, None, scopes, expires_at)
 
     async def get_by_hash(self, token_hash: str) -> ApiToken | None:
         r = await self._one(select(t.api_tokens).where(t.api_tokens.c.token_hash == token_hash))

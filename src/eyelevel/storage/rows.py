@@ -19,6 +19,7 @@ from eyelevel.core.entities import (
     Event,
     Message,
     MessageKind,
+    Scope,
     Status,
 )
 from eyelevel.core.ids import (
@@ -136,7 +137,17 @@ def token_from(r: Row[Any]) -> ApiToken:
         r.created_at,
         r.revoked_at,
         r.last_used_at,
+        frozenset(Scope(s) for s in r.scopes.split() if s in _SCOPE_VALUES),
+        r.expires_at,
     )
+
+
+_SCOPE_VALUES = frozenset(s.value for s in Scope)
+
+
+def scopes_text(scopes: frozenset[Scope]) -> str:
+    """Scopes as one column: space-separated (as OAuth writes them), sorted."""
+    return " ".join(sorted(s.value for s in scopes))
 
 
 @cache

@@ -391,6 +391,8 @@ api_tokens = Table(
     Column("created_at", TS, nullable=False),
     Column("revoked_at", TS),
     Column("last_used_at", TS),
+    Column("scopes", String(200), nullable=False),  # space-separated, e.g. "reports:read"
+    Column("expires_at", TS),
     Index("ix_api_tokens_company", "company_id", "id"),
 )
 

@@ -2,7 +2,8 @@
 
 A bearer token is either a company's API token or a session token held by a page that cannot
 use cookies (the website widget in a cross-site iframe). Bearer tokens are never sent by the
-browser on its own, so they need no CSRF protection.
+browser on its own, so they need no CSRF protection. An API token is also held to the scope its
+route declares (``web.scopes``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from eyelevel.core.actions.tokens import authenticate_token
 from eyelevel.core.errors import DomainError, ErrorCode
 from eyelevel.core.principals import Principal, TokenPrincipal
 from eyelevel.web.ratelimit import check_token
+from eyelevel.web.scopes import declared_scope, require_scope
 from eyelevel.web.state import Services, services
 
 SESSION_COOKIE = "eyelevel_session"
@@ -101,6 +103,7 @@ async def caller(request: Request, svc: Annotated[Services, Depends(services)]) 
         request.state.caller = cached
         if isinstance(cached.principal, TokenPrincipal):
             await check_token(request, cached.principal.token_id)
+            require_scope(cached.principal, declared_scope(request.scope.get("route")))
     return cached
 
 

@@ -78,6 +78,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.PHONE_REQUIRED: 422,
     ErrorCode.CONTACT_NOT_PERMITTED: 403,
     ErrorCode.PUSH_ENDPOINT_FORBIDDEN: 422,
+    ErrorCode.INSUFFICIENT_SCOPE: 403,
 }
 TITLES = {code: code.value.replace("_", " ").capitalize() for code in ErrorCode}
 _HTTP_CODES = {
@@ -137,7 +138,7 @@ def validation_problem(errors: list[dict[str, Any]]) -> tuple[ErrorCode, str, li
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return problem(exc.code, exc.detail, field=exc.field)
+        return problem(exc.code, exc.detail, field=exc.field, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
 from eyelevel.core.entities import (
     MAX_BODY_CHARS,
@@ -19,6 +19,7 @@ from eyelevel.core.entities import (
     Message,
     ReadMarker,
     Role,
+    Scope,
     Status,
 )
 from eyelevel.core.errors import DomainError, ErrorCode
@@ -29,9 +30,27 @@ from eyelevel.core.rules.sharing import SharedCustomer
 
 
 class In(BaseModel):
-    """Request bodies: unknown fields are refused, types are not coerced from strings."""
+    """Request bodies: unknown fields are refused, types are not coerced from strings, and no
+    string may hold a NUL character (PostgreSQL refuses it in any text; nobody types one)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if _has_nul(data):
+            raise ValueError("a string contains a NUL character")
+        return data
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 class Out(BaseModel):
@@ -48,6 +67,14 @@ class SignupIn(In):
 
 
 class LoginIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"kind": "agent", "email": "anna@acme.example", "password": "correct horse battery"}
+            ]
+        }
+    )
+
     kind: Literal["customer", "agent"]
     email: str = Field(max_length=254)
     password: str = Field(max_length=256)
@@ -59,6 +86,12 @@ class LoginIn(In):
 
 
 class VerifyIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"token": "the token from the link in the verification mail"}]
+        }
+    )
+
     token: str = Field(max_length=300)
 
 
@@ -73,21 +106,63 @@ class ClaimIn(In):
 
 
 class AcceptInviteIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "token": "the token from the link in the invitation mail",
+                    "name": "Anna Agent",
+                    "password": "correct horse battery",
+                }
+            ]
+        }
+    )
+
     token: str = Field(max_length=300)
     name: str = Field(max_length=100)
     password: str = Field(max_length=256)
 
 
 class InviteIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"email": "anna@acme.example", "role": "agent"}]}
+    )
+
     email: str = Field(max_length=254)
     role: Role = Field(default=Role.AGENT, strict=False)
 
 
 class TokenIn(In):
-    name: str = Field(max_length=100)
+    name: str = Field(max_length=100, examples=["Shop system"])
+    scopes: list[Annotated[Scope, Strict(False)]] = Field(  # JSON strings into the enum
+        min_length=1,
+        max_length=len(Scope),
+        description="what the token may do; each operation names the scope it needs",
+        examples=[["conversations:read", "messages:write"]],
+    )
+    expires_at: datetime | None = Field(
+        default=None,
+        strict=False,
+        description="refuse the token from this time on (in the future, with a time zone); "
+        "null: it does not expire",
+        examples=["2027-12-31T23:59:59Z"],
+    )
 
 
 class StartConversationIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "company": "acme",
+                    "subject": "Paket",
+                    "body": "Hallo, mein Paket fehlt.",
+                    "client_id": "c-7f3a",
+                }
+            ]
+        }
+    )
+
     company: str = Field(max_length=50, description="the company's slug")
     subject: str = Field(default="", max_length=MAX_SUBJECT_CHARS)
     body: str = Field(max_length=MAX_BODY_CHARS + 1000)
@@ -126,16 +201,26 @@ class SendIn(In):
 
 
 class AssignIn(In):
-    agent_id: int | None = Field(default=None, ge=1)
-    team_id: int | None = Field(default=None, ge=1)
+    model_config = ConfigDict(json_schema_extra={"examples": [{"team_id": 3}]})
+
+    agent_id: int | None = Field(default=None, ge=1, le=2**62)
+    team_id: int | None = Field(default=None, ge=1, le=2**62)
 
 
 class StatusIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"status": "snoozed", "snoozed_until": "2027-01-04T09:00:00Z"}]
+        }
+    )
+
     status: Status = Field(strict=False)  # JSON strings into enum and datetime
     snoozed_until: datetime | None = Field(default=None, strict=False)
 
 
 class ReadIn(In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"seq": 12}]})
+
     seq: int = Field(ge=0, le=2**31)
 
 
@@ -456,10 +541,12 @@ class MeOut(Out):
 class TokenOut(Out):
     id: int
     name: str
-    prefix: str
+    prefix: str = Field(description="the secret's first characters, to recognise it")
+    scopes: list[Scope] = Field(description="sorted")
     created_at: datetime
+    expires_at: datetime | None = Field(description="null: does not expire")
     revoked_at: datetime | None
-    last_used_at: datetime | None
+    last_used_at: datetime | None = Field(description="updated at most once a minute")
 
     @classmethod
     def of(cls, t: ApiToken) -> TokenOut:
@@ -467,7 +554,9 @@ class TokenOut(Out):
             id=t.id,
             name=t.name,
             prefix=t.prefix,
+            scopes=sorted(t.scopes),
             created_at=t.created_at,
+            expires_at=t.expires_at,
             revoked_at=t.revoked_at,
             last_used_at=t.last_used_at,
         )
@@ -475,6 +564,25 @@ class TokenOut(Out):
 
 class NewTokenOut(TokenOut):
     token: str = Field(description="the secret; shown only in this response")
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 7,
+                    "name": "Shop system",
+                    "prefix": "elt_Xk3q9a",
+                    "scopes": ["conversations:read", "messages:write"],
+                    "created_at": "2026-12-06T10:00:00Z",
+                    "expires_at": None,
+                    "revoked_at": None,
+                    "last_used_at": None,
+                    "token": "elt_Xk3q9aQ2…",
+                }
+            ]
+        },
+    )
 
 
 class InvitationOut(Out):
@@ -516,6 +624,9 @@ class Problem(Out):
     code: str
     detail: str
     field: str | None = None
+    scope: str | None = Field(
+        default=None, description="insufficient_scope: the scope the API token lacks"
+    )
 
 
 def encode_cursor(at: datetime, row_id: int) -> str:

@@ -19,15 +19,16 @@ from starlette.websockets import WebSocketState
 
 from eyelevel.core import queries, secrets
 from eyelevel.core.actions import messages as msg_actions
-from eyelevel.core.entities import MAX_BODY_CHARS, MAX_CLIENT_ID_CHARS
+from eyelevel.core.entities import MAX_BODY_CHARS, MAX_CLIENT_ID_CHARS, Scope
 from eyelevel.core.errors import DomainError, ErrorCode
 from eyelevel.core.events import message_data
 from eyelevel.core.ids import ConversationId, EventPos
-from eyelevel.core.principals import Principal
+from eyelevel.core.principals import Principal, TokenPrincipal
 from eyelevel.realtime.codec import frame
 from eyelevel.realtime.hub import Subscriber
 from eyelevel.web.auth import SESSION_COOKIE, foreign_origin, resolve
 from eyelevel.web.ratelimit import allow_socket
+from eyelevel.web.scopes import ANY_TOKEN, require_scope
 from eyelevel.web.state import Services, ws_services
 
 log = structlog.get_logger("eyelevel.ws")
@@ -141,6 +142,11 @@ async def socket(websocket: WebSocket) -> None:
     if caller is None or caller.principal is None:
         await _refuse(websocket, CLOSE_UNAUTHENTICATED, subprotocol)
         return
+    if isinstance(caller.principal, TokenPrincipal) and (
+        Scope.CONVERSATIONS_READ not in caller.principal.scopes
+    ):
+        await _refuse(websocket, CLOSE_FORBIDDEN_ORIGIN, subprotocol)
+        return
     since_raw = websocket.query_params.get("since")
     since: int | None = None
     if since_raw is not None:
@@ -246,6 +252,14 @@ async def _read(websocket: WebSocket, svc: Services, principal: Principal, sub: 
             sub.frames.put_nowait(reply)
 
 
+# what an API token needs for each client frame (connecting at all: conversations:read)
+FRAME_SCOPES: dict[type[_Frame], str] = {
+    SendFrame: Scope.MESSAGES_WRITE.value,
+    TypingFrame: Scope.MESSAGES_WRITE.value,
+    ReadFrame: Scope.CONVERSATIONS_WRITE.value,
+}
+
+
 async def _handle(svc: Services, principal: Principal, text: str) -> str | None:
     try:
         raw = json.loads(text)
@@ -263,6 +277,8 @@ async def _handle(svc: Services, principal: Principal, text: str) -> str | None:
         fields = sorted({str(e["loc"][0]) for e in exc.errors() if e.get("loc")})
         return _error(ref, ErrorCode.VALIDATION, "invalid fields: " + ", ".join(fields))
     try:
+        if isinstance(principal, TokenPrincipal):
+            require_scope(principal, FRAME_SCOPES.get(type(frame_in), ANY_TOKEN))
         return await _apply(svc, principal, frame_in)
     except DomainError as exc:
         return _error(ref, exc.code, exc.detail)

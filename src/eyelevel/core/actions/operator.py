@@ -7,6 +7,8 @@ and ``agent invite`` commands use them. Each is idempotent where the CLI needs i
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from eyelevel.core import secrets
@@ -16,8 +18,8 @@ from eyelevel.core.actions.accounts import (
     check_password,
     invite_txn,
 )
-from eyelevel.core.actions.tokens import create_token_txn
-from eyelevel.core.entities import Agent, Company, Customer, Role, Team
+from eyelevel.core.actions.tokens import check_expiry, check_scopes, create_token_txn
+from eyelevel.core.entities import ALL_SCOPES, Agent, Company, Customer, Role, Team
 from eyelevel.core.errors import DomainError, ErrorCode, not_found
 from eyelevel.core.ports import Context, UnitOfWork
 from eyelevel.core.rules.hours import WEEKDAYS
@@ -174,14 +176,32 @@ async def operator_invite(ctx: Context, *, company_slug: str, email: str, role: 
     return await ctx.db.write("operator_invite", txn)
 
 
-async def operator_create_token(ctx: Context, *, company_slug: str, name: str) -> str:
+async def operator_create_token(
+    ctx: Context,
+    *,
+    company_slug: str,
+    name: str,
+    scopes: Iterable[str] = ALL_SCOPES,
+    expires_at: datetime | None = None,
+) -> str:
     """A token for the company's integrations; returns the secret (shown once)."""
     name = check_name(name, "name")
+    chosen = check_scopes(scopes)
+    expires_at = check_expiry(ctx, expires_at)
     secret = secrets.new_token("elt")
 
     async def txn(uow: UnitOfWork) -> str:
         company = await _company_txn(uow, company_slug)
-        await create_token_txn(uow, ctx, company, name=name, secret=secret, by=None)
+        await create_token_txn(
+            uow,
+            ctx,
+            company,
+            name=name,
+            secret=secret,
+            scopes=chosen,
+            expires_at=expires_at,
+            by=None,
+        )
         return secret
 
     return await ctx.db.write("operator_create_token", txn)

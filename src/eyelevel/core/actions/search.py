@@ -26,7 +26,8 @@ async def search_messages(
     German stem (and ``"a phrase"``, ``or`` and ``-word`` work there as in web searches).
     Nothing in it is passed on as query syntax the user could break.
     """
-    text = query.strip()
+    # control characters (NUL among them, which PostgreSQL refuses in any text) separate words
+    text = "".join(ch if ch.isprintable() else " " for ch in query).strip()
     if not text or len(text) > MAX_QUERY_CHARS:
         raise DomainError(
             ErrorCode.VALIDATION, f"the query must be 1 to {MAX_QUERY_CHARS} characters", field="q"

@@ -30,6 +30,7 @@ from eyelevel.web.schemas import (
     VerifyIn,
     VisitorIn,
 )
+from eyelevel.web.scopes import any_token
 
 router = APIRouter(
     prefix="/api/v1/auth",
@@ -132,7 +133,7 @@ async def accept_invitation(
     return SessionOut(kind="agent", csrf_token=session.csrf_token, expires_at=session.expires_at)
 
 
-@router.get("/me", summary="Who am I")
+@router.get("/me", summary="Who am I", openapi_extra=any_token())
 async def me(principal: CurrentPrincipal, svc: Svc) -> MeOut:
     memberships = [
         MembershipOut(company_id=c.id, slug=c.slug, name=c.name, role=role)

@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, status
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from eyelevel.core.actions import audit, memberships, presence, second_factor, sessions
-from eyelevel.core.entities import Agent, AuditEntry, Role
+from eyelevel.core.entities import Agent, AuditEntry, Role, Scope
 from eyelevel.core.ids import AgentId
 from eyelevel.web.auth import CurrentCaller, CurrentPrincipal, Svc
 from eyelevel.web.schemas import ERRORS, AgentOut, In, Out
+from eyelevel.web.scopes import needs
 
 router = APIRouter(tags=["security"], responses=ERRORS)
 Slug = Annotated[str, Path(max_length=50, pattern=r"^[a-z0-9-]+$")]
@@ -47,6 +48,10 @@ class RecoveryCodesOut(Out):
 
 
 class PasswordIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"password": "correct horse battery"}]}
+    )
+
     password: str = Field(max_length=256)
 
 
@@ -59,10 +64,14 @@ class SessionInfoOut(Out):
 
 
 class PresenceIn(In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"presence": "away"}]})
+
     presence: Presence
 
 
 class MemberPatchIn(In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"role": "lead"}]})
+
     role: Role | None = Field(default=None, strict=False)
     active: bool | None = None
 
@@ -194,7 +203,11 @@ async def update_member(
     )
 
 
-@router.get("/api/v1/companies/{slug}/audit", summary="The audit log, newest first (admins)")
+@router.get(
+    "/api/v1/companies/{slug}/audit",
+    summary="The audit log, newest first (admins)",
+    openapi_extra=needs(Scope.REPORTS_READ),
+)
 async def audit_log(
     slug: Slug,
     svc: Svc,

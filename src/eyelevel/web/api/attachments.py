@@ -8,10 +8,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, Path, Response, UploadFile, status
 
 from eyelevel.core.actions import attachments
-from eyelevel.core.entities import MAX_ATTACHMENT_BYTES, MAX_BODY_CHARS, MAX_CLIENT_ID_CHARS
+from eyelevel.core.entities import MAX_ATTACHMENT_BYTES, MAX_BODY_CHARS, MAX_CLIENT_ID_CHARS, Scope
 from eyelevel.core.ids import AttachmentId, ConversationId
 from eyelevel.web.auth import CurrentPrincipal, Svc
 from eyelevel.web.schemas import ERRORS, MessageOut, problem_response
+from eyelevel.web.scopes import needs
 
 router = APIRouter(prefix="/api/v1", tags=["attachments"], responses=ERRORS)
 FileId = Annotated[int, Path(ge=1, le=2**62, description="attachment id")]
@@ -34,6 +35,7 @@ FILE_HEADERS = {
         413: problem_response("larger than 10 MB (attachment_too_large)"),
         415: problem_response("not JPEG, PNG, WebP, HEIC or PDF (unsupported_media_type)"),
     },
+    openapi_extra=needs(Scope.MESSAGES_WRITE),
 )
 async def upload(
     conversation_id: ConvId,
@@ -70,6 +72,7 @@ async def upload(
     summary="Download an attachment",
     response_class=Response,
     responses={200: {"content": {"image/jpeg": {}, "application/pdf": {}}}},
+    openapi_extra=needs(Scope.CONVERSATIONS_READ),
 )
 async def download(attachment_id: FileId, svc: Svc, principal: CurrentPrincipal) -> Response:
     attachment, data = await attachments.fetch_attachment(
@@ -92,6 +95,7 @@ async def download(attachment_id: FileId, svc: Svc, principal: CurrentPrincipal)
     summary="A small JPEG preview of an image attachment",
     response_class=Response,
     responses={200: {"content": {"image/jpeg": {}}}},
+    openapi_extra=needs(Scope.CONVERSATIONS_READ),
 )
 async def thumbnail(attachment_id: FileId, svc: Svc, principal: CurrentPrincipal) -> Response:
     _, data = await attachments.fetch_attachment(

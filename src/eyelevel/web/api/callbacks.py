@@ -12,10 +12,12 @@ from pydantic import Field
 from eyelevel.core.actions import callbacks as actions
 from eyelevel.core.actions.callbacks import CallbackView, SlotOffer
 from eyelevel.core.callbacks import CallbackId, CallbackSettings
+from eyelevel.core.entities import Scope
 from eyelevel.core.ids import ConversationId
 from eyelevel.web.api.companies import Slug
 from eyelevel.web.auth import CurrentPrincipal, Svc
 from eyelevel.web.schemas import ERRORS, CustomerRefOut, In, Out
+from eyelevel.web.scopes import needs
 
 router = APIRouter(prefix="/api/v1", tags=["callbacks"], responses=ERRORS)
 ConvId = Annotated[int, Path(ge=1, le=2**62, description="conversation id")]
@@ -174,7 +176,11 @@ async def get_slots(conversation_id: ConvId, svc: Svc, principal: CurrentPrincip
     return SlotsOut.of(offer)
 
 
-@router.get("/conversations/{conversation_id}/callbacks", summary="A conversation's callbacks")
+@router.get(
+    "/conversations/{conversation_id}/callbacks",
+    summary="A conversation's callbacks",
+    openapi_extra=needs(Scope.CONVERSATIONS_READ),
+)
 async def list_conversation_callbacks(
     conversation_id: ConvId, svc: Svc, principal: CurrentPrincipal
 ) -> list[CallbackOut]:
@@ -207,7 +213,11 @@ async def book_callback(
     return CallbackOut.of(await actions.callback(svc.ctx, principal, c.id))
 
 
-@router.get("/callbacks/{callback_id}", summary="One callback")
+@router.get(
+    "/callbacks/{callback_id}",
+    summary="One callback",
+    openapi_extra=needs(Scope.CONVERSATIONS_READ),
+)
 async def get_callback(callback_id: CbId, svc: Svc, principal: CurrentPrincipal) -> CallbackOut:
     return CallbackOut.of(await actions.callback(svc.ctx, principal, CallbackId(callback_id)))
 
@@ -233,14 +243,22 @@ async def cancel_callback(callback_id: CbId, svc: Svc, principal: CurrentPrincip
     return CallbackOut.of(await actions.callback(svc.ctx, principal, c.id))
 
 
-@router.post("/callbacks/{callback_id}/start", summary="Start the call (company members)")
+@router.post(
+    "/callbacks/{callback_id}/start",
+    summary="Start the call (company members)",
+    openapi_extra=needs(Scope.CONVERSATIONS_WRITE),
+)
 async def start_callback(callback_id: CbId, svc: Svc, principal: CurrentPrincipal) -> CallbackOut:
     """The customer sees ``calling``."""
     c = await actions.check_start_call(svc.ctx, principal, CallbackId(callback_id))
     return CallbackOut.of(await actions.callback(svc.ctx, principal, c.id))
 
 
-@router.post("/callbacks/{callback_id}/outcome", summary="Log the call's outcome (company members)")
+@router.post(
+    "/callbacks/{callback_id}/outcome",
+    summary="Log the call's outcome (company members)",
+    openapi_extra=needs(Scope.CONVERSATIONS_WRITE),
+)
 async def log_outcome(
     callback_id: CbId, body: OutcomeIn, svc: Svc, principal: CurrentPrincipal
 ) -> CallbackOut:
@@ -257,7 +275,11 @@ async def log_outcome(
     return CallbackOut.of(await actions.callback(svc.ctx, principal, c.id))
 
 
-@router.get("/companies/{slug}/callbacks", summary="A day's callbacks (company members)")
+@router.get(
+    "/companies/{slug}/callbacks",
+    summary="A day's callbacks (company members)",
+    openapi_extra=needs(Scope.CONVERSATIONS_READ),
+)
 async def list_company_callbacks(
     slug: Slug,
     svc: Svc,

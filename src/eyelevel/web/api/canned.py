@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, status
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from eyelevel.core.actions import canned
-from eyelevel.core.entities import MAX_BODY_CHARS, CannedResponse
+from eyelevel.core.entities import MAX_BODY_CHARS, CannedResponse, Scope
 from eyelevel.core.ids import CannedResponseId
 from eyelevel.web.api.companies import Slug
 from eyelevel.web.auth import CurrentPrincipal, Svc
 from eyelevel.web.schemas import ERRORS, In, Out
+from eyelevel.web.scopes import needs
 
 router = APIRouter(prefix="/api/v1/companies", tags=["canned responses"], responses=ERRORS)
 CannedPath = Annotated[int, Path(ge=1, le=2**62, description="canned response id")]
@@ -31,6 +32,10 @@ class CannedIn(In):
 
 
 class CannedPatchIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"body": "Ihr Paket ist unterwegs."}]}
+    )
+
     shortcut: str | None = Field(default=None, max_length=200)
     body: str | None = Field(default=None, max_length=MAX_BODY_CHARS + 1000)
 
@@ -49,6 +54,7 @@ class CannedOut(Out):
 @router.get(
     "/{slug}/canned-responses",
     summary="Company-wide canned responses and my personal ones (members)",
+    openapi_extra=needs(Scope.CONVERSATIONS_READ),
 )
 async def list_canned(slug: Slug, svc: Svc, principal: CurrentPrincipal) -> list[CannedOut]:
     return [CannedOut.of(c) for c in await canned.list_canned(svc.ctx, principal, slug)]

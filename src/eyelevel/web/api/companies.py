@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, status
 
 from eyelevel.core import queries
 from eyelevel.core.actions import accounts, tokens
+from eyelevel.core.entities import Scope
 from eyelevel.core.ids import TokenId
 from eyelevel.web.api.agent_security import presence_of
 from eyelevel.web.auth import CurrentPrincipal, Svc
@@ -23,6 +24,7 @@ from eyelevel.web.schemas import (
     TokenIn,
     TokenOut,
 )
+from eyelevel.web.scopes import needs
 
 router = APIRouter(prefix="/api/v1/companies", tags=["companies"], responses=ERRORS)
 Slug = Annotated[str, Path(max_length=50, pattern=r"^[a-z0-9-]+$")]
@@ -35,6 +37,8 @@ async def search(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[CompanyOut]:
     now = svc.ctx.clock.now()
+    # control characters (NUL among them, which PostgreSQL refuses) separate words
+    q = "".join(ch if ch.isprintable() else " " for ch in q)
     return [CompanyOut.of(c, now) for c in await queries.search_companies(svc.ctx, q, limit)]
 
 
@@ -43,7 +47,11 @@ async def card(slug: Slug, svc: Svc) -> CompanyOut:
     return CompanyOut.of(await queries.company_card(svc.ctx, slug), svc.ctx.clock.now())
 
 
-@router.get("/{slug}/staff", summary="Teams and agents (members only)")
+@router.get(
+    "/{slug}/staff",
+    summary="Teams and agents (members only)",
+    openapi_extra=needs(Scope.CONVERSATIONS_READ),
+)
 async def staff(slug: Slug, svc: Svc, principal: CurrentPrincipal) -> StaffOut:
     _, teams, team_members, members = await queries.company_staff(svc.ctx, principal, slug)
     return StaffOut(
@@ -89,7 +97,12 @@ async def create_token(
     slug: Slug, body: TokenIn, svc: Svc, principal: CurrentPrincipal
 ) -> NewTokenOut:
     token, secret = await tokens.check_create_token(
-        svc.ctx, principal, company_slug=slug, name=body.name
+        svc.ctx,
+        principal,
+        company_slug=slug,
+        name=body.name,
+        scopes=[s.value for s in body.scopes],
+        expires_at=body.expires_at,
     )
     return NewTokenOut(**TokenOut.of(token).model_dump(), token=secret)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, status
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from eyelevel.core.actions import profile, teams
 from eyelevel.core.ids import TeamId
@@ -25,6 +25,10 @@ class HolidayIn(In):
 class CompanyPatchIn(In):
     """Only the fields sent change; ``reply_within_minutes: null`` withdraws the promise,
     ``retention_days: null`` keeps resolved conversations for ever."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"phone": "+49 30 123456", "retention_days": 365}]}
+    )
 
     name: str | None = Field(default=None, max_length=200)
     slug: str | None = Field(default=None, max_length=100)
@@ -53,10 +57,14 @@ class CompanyPatchIn(In):
 
 
 class TeamIn(In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Versand"}]})
+
     name: str = Field(max_length=200)
 
 
 class TeamMembersIn(In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"agent_ids": [4, 9]}]})
+
     agent_ids: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(
         max_length=teams.MAX_MEMBERS, description="the complete new set of members"
     )

@@ -19,10 +19,12 @@ from eyelevel.core.complaints import (
     StepKind,
     customer_promise,
 )
+from eyelevel.core.entities import Scope
 from eyelevel.core.ids import ConversationId
 from eyelevel.web.api.companies import Slug
 from eyelevel.web.auth import CurrentPrincipal, Svc
 from eyelevel.web.schemas import ERRORS, AttachmentOut, In, Out
+from eyelevel.web.scopes import needs
 
 router = APIRouter(prefix="/api/v1", tags=["complaints"], responses=ERRORS)
 ConvId = Annotated[int, Path(ge=1, le=2**62, description="conversation id")]
@@ -122,7 +124,11 @@ class PolicyOut(Out):
     rules: list[GoodwillRuleOut]
 
 
-@router.get("/companies/{slug}/goodwill-policy", summary="The goodwill policy (members)")
+@router.get(
+    "/companies/{slug}/goodwill-policy",
+    summary="The goodwill policy (members)",
+    openapi_extra=needs(Scope.CONVERSATIONS_READ),
+)
 async def get_policy(slug: Slug, svc: Svc, principal: CurrentPrincipal) -> PolicyOut:
     rules = await complaints.get_policy(svc.ctx, principal, slug)
     return PolicyOut(rules=[GoodwillRuleOut.of(r) for r in rules])
@@ -338,6 +344,7 @@ class CaseSummaryOut(Out):
     "/conversations/{conversation_id}/complaint",
     status_code=status.HTTP_201_CREATED,
     summary="Turn a conversation into a complaint case (company members)",
+    openapi_extra=needs(Scope.CONVERSATIONS_WRITE),
 )
 async def open_case(
     conversation_id: ConvId, body: CaseIn, svc: Svc, principal: CurrentPrincipal
@@ -353,6 +360,7 @@ async def open_case(
 @router.get(
     "/conversations/{conversation_id}/complaint",
     summary="The conversation's complaint case (members; the customer sees state and promise)",
+    openapi_extra=needs(Scope.CONVERSATIONS_READ),
 )
 async def get_case(conversation_id: ConvId, svc: Svc, principal: CurrentPrincipal) -> CaseOut:
     return CaseOut.of(
@@ -363,6 +371,7 @@ async def get_case(conversation_id: ConvId, svc: Svc, principal: CurrentPrincipa
 @router.put(
     "/conversations/{conversation_id}/complaint",
     summary="Replace the case's facts while it is open (company members)",
+    openapi_extra=needs(Scope.CONVERSATIONS_WRITE),
 )
 async def update_case(
     conversation_id: ConvId, body: CaseIn, svc: Svc, principal: CurrentPrincipal
@@ -377,6 +386,7 @@ async def update_case(
 @router.post(
     "/conversations/{conversation_id}/complaint/steps",
     summary="Decide on the case: grant, ask for approval, approve, decline, reject, fulfil",
+    openapi_extra=needs(Scope.CONVERSATIONS_WRITE),
 )
 async def decide(
     conversation_id: ConvId, body: StepIn, svc: Svc, principal: CurrentPrincipal
@@ -404,6 +414,7 @@ async def decide(
 @router.get(
     "/companies/{slug}/complaints",
     summary="The company's complaint cases by state (members)",
+    openapi_extra=needs(Scope.CONVERSATIONS_READ),
 )
 async def list_cases(
     slug: Slug,

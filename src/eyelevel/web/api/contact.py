@@ -12,7 +12,7 @@ from pydantic import Field
 
 from eyelevel.core.actions import contact
 from eyelevel.core.actions.contact import ContactCard
-from eyelevel.core.entities import MAX_BODY_CHARS, MAX_CLIENT_ID_CHARS, MAX_SUBJECT_CHARS
+from eyelevel.core.entities import MAX_BODY_CHARS, MAX_CLIENT_ID_CHARS, MAX_SUBJECT_CHARS, Scope
 from eyelevel.core.ids import CustomerId
 from eyelevel.core.rules.contact import CHANNELS, TOPICS, ContactPreferences, QuietHours
 from eyelevel.web.api.companies import Slug
@@ -27,6 +27,7 @@ from eyelevel.web.schemas import (
     StartedOut,
     problem_response,
 )
+from eyelevel.web.scopes import needs
 
 router = APIRouter(prefix="/api/v1", tags=["contact"], responses=ERRORS)
 Topic = Literal["replies", "updates", "news", "feedback"]
@@ -164,6 +165,7 @@ async def put_contact(
 @router.get(
     "/companies/{slug}/customers/{customer_id}/contact",
     summary="What a customer allows this company (topics, channels)",
+    openapi_extra=needs(Scope.CUSTOMERS_READ),
 )
 async def get_customer_contact(
     slug: Slug, customer_id: CustId, svc: Svc, principal: CurrentPrincipal
@@ -185,6 +187,7 @@ async def get_customer_contact(
             "company (or forbidden: the caller's role)"
         ),
     },
+    openapi_extra=needs(Scope.MESSAGES_WRITE),
 )
 async def contact_customer(
     slug: Slug,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from eyelevel.core import queries
 from eyelevel.core.actions import conversations as conv_actions
 from eyelevel.core.actions import messages as msg_actions
-from eyelevel.core.entities import Status
+from eyelevel.core.entities import Scope, Status
 from eyelevel.core.errors import DomainError, ErrorCode
 from eyelevel.core.ids import (
     AgentId,
@@ -40,13 +40,18 @@ from eyelevel.web.schemas import (
     StartedOut,
     StatusIn,
 )
+from eyelevel.web.scopes import customer_data, needs
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"], responses=ERRORS)
 ConvId = Annotated[int, Path(ge=1, le=2**62, description="conversation id")]
 Seq = Annotated[int | None, Query(ge=0, le=2**31 - 1)]  # a 32-bit column on PostgreSQL
 
 
-@router.get("", summary="List conversations (the inbox's views)")
+@router.get(
+    "",
+    summary="List conversations (the inbox's views)",
+    openapi_extra=needs(Scope.CONVERSATIONS_READ),
+)
 async def list_conversations(
     svc: Svc,
     principal: CurrentPrincipal,
@@ -127,7 +132,7 @@ async def list_conversations(
             internals=internals,
             company=r.company,
             unread=r.unread,
-            customer=r.customer,
+            customer=customer_data(principal, r.customer),
             labels=r.labels,
         )
         for r in rows
@@ -172,7 +177,9 @@ async def start(
     )
 
 
-@router.get("/{conversation_id}", summary="One conversation")
+@router.get(
+    "/{conversation_id}", summary="One conversation", openapi_extra=needs(Scope.CONVERSATIONS_READ)
+)
 async def get(conversation_id: ConvId, svc: Svc, principal: CurrentPrincipal) -> ConversationOut:
     row, markers = await queries.get_conversation_row(
         svc.ctx, principal, ConversationId(conversation_id)
@@ -184,12 +191,16 @@ async def get(conversation_id: ConvId, svc: Svc, principal: CurrentPrincipal) ->
         internals=sees_internals(principal),
         company=row.company,
         unread=row.unread,
-        customer=row.customer,
+        customer=customer_data(principal, row.customer),
         labels=row.labels,
     )
 
 
-@router.get("/{conversation_id}/messages", summary="Messages in seq order, paged")
+@router.get(
+    "/{conversation_id}/messages",
+    summary="Messages in seq order, paged",
+    openapi_extra=needs(Scope.CONVERSATIONS_READ),
+)
 async def messages(
     conversation_id: ConvId,
     svc: Svc,
@@ -215,6 +226,7 @@ async def messages(
     status_code=status.HTTP_201_CREATED,
     summary="Send a message or a private note",
     responses={200: {"model": MessageOut, "description": "a repeat of an earlier client_id"}},
+    openapi_extra=needs(Scope.MESSAGES_WRITE),
 )
 async def send(
     conversation_id: ConvId,
@@ -239,7 +251,11 @@ async def send(
     return MessageOut.of(sent.message)
 
 
-@router.post("/{conversation_id}/assignment", summary="Assign to an agent or a team")
+@router.post(
+    "/{conversation_id}/assignment",
+    summary="Assign to an agent or a team",
+    openapi_extra=needs(Scope.CONVERSATIONS_WRITE),
+)
 async def assign(
     conversation_id: ConvId, body: AssignIn, svc: Svc, principal: CurrentPrincipal
 ) -> ConversationOut:
@@ -253,7 +269,11 @@ async def assign(
     return ConversationOut.of(conversation, internals=sees_internals(principal))
 
 
-@router.post("/{conversation_id}/status", summary="Change the status (snooze until a time)")
+@router.post(
+    "/{conversation_id}/status",
+    summary="Change the status (snooze until a time)",
+    openapi_extra=needs(Scope.CONVERSATIONS_WRITE),
+)
 async def change_status(
     conversation_id: ConvId, body: StatusIn, svc: Svc, principal: CurrentPrincipal
 ) -> ConversationOut:
@@ -267,7 +287,11 @@ async def change_status(
     return ConversationOut.of(conversation, internals=sees_internals(principal))
 
 
-@router.post("/{conversation_id}/read", summary="Mark messages read up to a seq")
+@router.post(
+    "/{conversation_id}/read",
+    summary="Mark messages read up to a seq",
+    openapi_extra=needs(Scope.CONVERSATIONS_WRITE),
+)
 async def mark_read(
     conversation_id: ConvId, body: ReadIn, svc: Svc, principal: CurrentPrincipal
 ) -> ReadOut:

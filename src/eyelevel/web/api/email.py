@@ -9,10 +9,12 @@ from fastapi import APIRouter, Path
 from pydantic import Field
 
 from eyelevel.core.actions import mail_addresses
+from eyelevel.core.entities import Scope
 from eyelevel.core.ids import ConversationId
 from eyelevel.web.api.companies import Slug
 from eyelevel.web.auth import CurrentPrincipal, Svc
 from eyelevel.web.schemas import ERRORS, In, Out
+from eyelevel.web.scopes import needs
 
 router = APIRouter(prefix="/api/v1", tags=["email"], responses=ERRORS)
 ConvId = Annotated[int, Path(ge=1, le=2**62, description="conversation id")]
@@ -69,6 +71,7 @@ async def set_mail_addresses(
 @router.get(
     "/conversations/{conversation_id}/email",
     summary="An email conversation's addresses (its company and its customer)",
+    openapi_extra=needs(Scope.CUSTOMERS_READ),
 )
 async def get_email_thread(
     conversation_id: ConvId, svc: Svc, principal: CurrentPrincipal

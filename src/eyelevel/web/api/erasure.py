@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Request, Response
 from pydantic import Field
 
 from eyelevel.core.actions import erasure
+from eyelevel.core.entities import Scope
 from eyelevel.core.errors import not_found
 from eyelevel.core.ids import ConversationId
 from eyelevel.core.ports import LegalHold
@@ -17,6 +18,7 @@ from eyelevel.web.api.companies import Slug
 from eyelevel.web.auth import CurrentPrincipal, Svc, clear_session_cookies
 from eyelevel.web.ratelimit import sign_in_attempt
 from eyelevel.web.schemas import ERRORS, In, Out, problem_response
+from eyelevel.web.scopes import needs
 
 router = APIRouter(prefix="/api/v1", tags=["privacy"], responses=ERRORS)
 ConvId = Annotated[int, Path(ge=1, le=2**62, description="conversation id")]
@@ -99,6 +101,7 @@ class LiftedOut(Out):
     "/conversations/{conversation_id}/legal-hold",
     summary="A conversation's legal hold (company members)",
     responses={404: problem_response("no such conversation, or it is not held (not_found)")},
+    openapi_extra=needs(Scope.CONVERSATIONS_READ),
 )
 async def get_legal_hold(
     conversation_id: ConvId, svc: Svc, principal: CurrentPrincipal
@@ -112,6 +115,7 @@ async def get_legal_hold(
 @router.put(
     "/conversations/{conversation_id}/legal-hold",
     summary="Put a conversation under legal hold (leads and admins)",
+    openapi_extra=needs(Scope.CONVERSATIONS_WRITE),
 )
 async def set_legal_hold(
     conversation_id: ConvId, body: LegalHoldIn, svc: Svc, principal: CurrentPrincipal
@@ -129,6 +133,7 @@ async def set_legal_hold(
     "/conversations/{conversation_id}/legal-hold",
     summary="Lift a conversation's legal hold (leads and admins)",
     responses={404: problem_response("no such conversation, or it is not held (not_found)")},
+    openapi_extra=needs(Scope.CONVERSATIONS_WRITE),
 )
 async def lift_legal_hold(
     conversation_id: ConvId, svc: Svc, principal: CurrentPrincipal
@@ -141,6 +146,7 @@ async def lift_legal_hold(
 @router.get(
     "/companies/{slug}/legal-holds",
     summary="The company's conversations under legal hold (leads and admins)",
+    openapi_extra=needs(Scope.CONVERSATIONS_READ),
 )
 async def list_legal_holds(slug: Slug, svc: Svc, principal: CurrentPrincipal) -> list[LegalHoldOut]:
     """Newest first; restricted ones (their customer was erased) only for admins."""

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Response, status
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from eyelevel.core.actions import exports
 from eyelevel.core.actions.exports import ExportView
@@ -26,6 +26,8 @@ ZIP_HEADERS = {
 
 class ExportIn(In):
     """No options yet: the export always holds everything."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{}]})
 
 
 class ExportOut(Out):

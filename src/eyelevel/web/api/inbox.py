@@ -8,9 +8,10 @@ from fastapi import APIRouter, Path, Query
 from pydantic import Field
 
 from eyelevel.core import queries
-from eyelevel.core.entities import Status
+from eyelevel.core.entities import Scope, Status
 from eyelevel.web.auth import CurrentPrincipal, Svc
 from eyelevel.web.schemas import ERRORS, Out
+from eyelevel.web.scopes import needs
 
 router = APIRouter(prefix="/api/v1/companies", tags=["inbox"], responses=ERRORS)
 Slug = Annotated[str, Path(max_length=50, pattern=r"^[a-z0-9-]+$")]
@@ -32,7 +33,11 @@ class InboxCountsOut(Out):
     status: StatusCountsOut = Field(description="all of the company's, per status")
 
 
-@router.get("/{slug}/inbox", summary="The inbox's counts for one status (members)")
+@router.get(
+    "/{slug}/inbox",
+    summary="The inbox's counts for one status (members)",
+    openapi_extra=needs(Scope.REPORTS_READ),
+)
 async def inbox_counts(
     slug: Slug,
     svc: Svc,

@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, status
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from eyelevel.core.actions import labels
-from eyelevel.core.entities import Label
+from eyelevel.core.entities import Label, Scope
 from eyelevel.core.ids import ConversationId, LabelId
 from eyelevel.web.api import conversations
 from eyelevel.web.api.companies import Slug
 from eyelevel.web.auth import CurrentPrincipal, Svc
 from eyelevel.web.schemas import ERRORS, ConversationOut, In, Out
+from eyelevel.web.scopes import needs
 
 router = APIRouter(prefix="/api/v1", tags=["labels"], responses=ERRORS)
 LabelPath = Annotated[int, Path(ge=1, le=2**62, description="label id")]
@@ -26,11 +27,15 @@ class LabelIn(In):
 
 
 class LabelPatchIn(In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"color": "#0b6bd9"}]})
+
     name: str | None = Field(default=None, max_length=200)
     color: str | None = Field(default=None, max_length=20)
 
 
 class ConversationLabelsIn(In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"label_ids": [2, 5]}]})
+
     label_ids: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(
         max_length=200, description="the complete new set (an empty list removes all)"
     )
@@ -46,7 +51,11 @@ class LabelOut(Out):
         return cls(id=label.id, name=label.name, color=label.color)
 
 
-@router.get("/companies/{slug}/labels", summary="The company's labels (members)")
+@router.get(
+    "/companies/{slug}/labels",
+    summary="The company's labels (members)",
+    openapi_extra=needs(Scope.CONVERSATIONS_READ),
+)
 async def list_labels(slug: Slug, svc: Svc, principal: CurrentPrincipal) -> list[LabelOut]:
     return [LabelOut.of(lb) for lb in await labels.list_labels(svc.ctx, principal, slug)]
 
@@ -90,6 +99,7 @@ async def delete_label(
 @router.put(
     "/conversations/{conversation_id}/labels",
     summary="Set a conversation's labels (company members)",
+    openapi_extra=needs(Scope.CONVERSATIONS_WRITE),
 )
 async def set_labels(
     conversation_id: ConvId, body: ConversationLabelsIn, svc: Svc, principal: CurrentPrincipal

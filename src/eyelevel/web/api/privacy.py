@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from eyelevel.core.actions import sharing
 from eyelevel.core.actions.sharing import MyProfile, PrivacyCard
@@ -23,6 +23,19 @@ assert set(Field_.__args__) == set(FIELDS)  # type: ignore[attr-defined]
 
 class ProfileIn(In):
     """The complete profile; an empty or missing value removes it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "first_name": "Kim",
+                    "last_name": "Kunde",
+                    "phone": "+49 170 1234567",
+                    "address": "",
+                }
+            ]
+        }
+    )
 
     first_name: str | None = Field(default=None, max_length=200)
     last_name: str | None = Field(default=None, max_length=200)

@@ -9,9 +9,11 @@ from fastapi import APIRouter, Path
 from pydantic import Field
 
 from eyelevel.core.actions import ratings
+from eyelevel.core.entities import Scope
 from eyelevel.core.ids import ConversationId
 from eyelevel.web.auth import CurrentPrincipal, Svc
 from eyelevel.web.schemas import ERRORS, In, Out
+from eyelevel.web.scopes import needs
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["ratings"], responses=ERRORS)
 ConvId = Annotated[int, Path(ge=1, le=2**62, description="conversation id")]
@@ -46,7 +48,11 @@ class RatingOut(Out):
         )
 
 
-@router.get("/{conversation_id}/rating", summary="The conversation's rating (CSAT)")
+@router.get(
+    "/{conversation_id}/rating",
+    summary="The conversation's rating (CSAT)",
+    openapi_extra=needs(Scope.CONVERSATIONS_READ),
+)
 async def get_rating(conversation_id: ConvId, svc: Svc, principal: CurrentPrincipal) -> RatingOut:
     return RatingOut.of(
         await ratings.view_rating(svc.ctx, principal, ConversationId(conversation_id))

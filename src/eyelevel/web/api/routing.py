@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, status
 from pydantic import Field
 
 from eyelevel.core.actions import routing
+from eyelevel.core.entities import Scope
 from eyelevel.core.ids import ConversationId, ConversationTopicId, RoutingRuleId, TeamId
 from eyelevel.core.rules.routing import (
     Conditions,
@@ -20,6 +21,7 @@ from eyelevel.web.api import conversations
 from eyelevel.web.api.companies import Slug
 from eyelevel.web.auth import CurrentCaller, CurrentPrincipal, Svc
 from eyelevel.web.schemas import ERRORS, ConversationOut, In, Out
+from eyelevel.web.scopes import needs
 
 router = APIRouter(prefix="/api/v1", tags=["routing"], responses=ERRORS)
 TopicPath = Annotated[int, Path(ge=1, le=2**62, description="conversation topic id")]
@@ -390,6 +392,7 @@ async def put_team_assignment(
 @router.put(
     "/conversations/{conversation_id}/topic",
     summary="Set a conversation's topic; without an agent it is routed again (members)",
+    openapi_extra=needs(Scope.CONVERSATIONS_WRITE),
 )
 async def set_topic(
     conversation_id: ConvId, body: ConversationTopicIn, svc: Svc, principal: CurrentPrincipal

@@ -9,9 +9,11 @@ from fastapi import APIRouter, Path, Query
 from pydantic import Field
 
 from eyelevel.core.actions.search import MAX_QUERY_CHARS, MAX_RESULTS, search_messages
+from eyelevel.core.entities import Scope
 from eyelevel.core.ports import SearchHit
 from eyelevel.web.auth import CurrentPrincipal, Svc
 from eyelevel.web.schemas import ERRORS, Out
+from eyelevel.web.scopes import needs
 
 router = APIRouter(prefix="/api/v1/companies", tags=["search"], responses=ERRORS)
 Slug = Annotated[str, Path(max_length=50, pattern=r"^[a-z0-9-]+$")]
@@ -56,7 +58,11 @@ class SearchOut(Out):
     items: list[SearchHitOut]
 
 
-@router.get("/{slug}/search", summary="Search the company's messages and notes (members)")
+@router.get(
+    "/{slug}/search",
+    summary="Search the company's messages and notes (members)",
+    openapi_extra=needs(Scope.CONVERSATIONS_READ),
+)
 async def search(
     slug: Slug,
     svc: Svc,

@@ -10,9 +10,10 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from eyelevel.core.actions import webhooks
+from eyelevel.core.entities import Scope
 from eyelevel.core.webhooks import (
     EVENT_TYPES,
     WebhookAttempt,
@@ -23,6 +24,7 @@ from eyelevel.core.webhooks import (
 from eyelevel.web.api.companies import Slug
 from eyelevel.web.auth import CurrentPrincipal, Svc
 from eyelevel.web.schemas import ERRORS, In, Out
+from eyelevel.web.scopes import needs
 
 router = APIRouter(prefix="/api/v1/companies", tags=["webhooks"], responses=ERRORS)
 EndpointPath = Annotated[int, Path(ge=1, le=2**62, description="webhook endpoint id")]
@@ -42,6 +44,8 @@ class WebhookIn(In):
 
 
 class WebhookPatchIn(In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"enabled": False}]})
+
     url: str | None = Field(default=None, max_length=2100)
     description: str | None = Field(default=None, max_length=1000)
     event_types: EventTypes | None = Field(default=None, max_length=20)
@@ -51,6 +55,12 @@ class WebhookPatchIn(In):
 
 class ReplayIn(In):
     """One delivery (``delivery_id``) or every delivery created in a time range."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"since": "2026-12-01T00:00:00Z", "until": "2026-12-02T00:00:00Z"}]
+        }
+    )
 
     delivery_id: int | None = Field(default=None, ge=1, le=2**62)
     since: AwareDatetime | None = Field(default=None, strict=False)
@@ -147,7 +157,11 @@ class ReplayOut(Out):
     replayed: int
 
 
-@router.get("/{slug}/webhooks", summary="The company's webhook endpoints (admins)")
+@router.get(
+    "/{slug}/webhooks",
+    summary="The company's webhook endpoints (admins)",
+    openapi_extra=needs(Scope.WEBHOOKS_MANAGE),
+)
 async def list_webhooks(slug: Slug, svc: Svc, principal: CurrentPrincipal) -> list[WebhookOut]:
     return [WebhookOut.of(e) for e in await webhooks.list_endpoints(svc.ctx, principal, slug)]
 
@@ -156,6 +170,7 @@ async def list_webhooks(slug: Slug, svc: Svc, principal: CurrentPrincipal) -> li
     "/{slug}/webhooks",
     status_code=status.HTTP_201_CREATED,
     summary="Register a webhook endpoint (admins); the answer holds its secret, once",
+    openapi_extra=needs(Scope.WEBHOOKS_MANAGE),
 )
 async def create_webhook(
     slug: Slug, body: WebhookIn, svc: Svc, principal: CurrentPrincipal
@@ -175,7 +190,11 @@ async def create_webhook(
     return WebhookSecretOut.with_secret(endpoint)
 
 
-@router.get("/{slug}/webhooks/{endpoint_id}", summary="One webhook endpoint (admins)")
+@router.get(
+    "/{slug}/webhooks/{endpoint_id}",
+    summary="One webhook endpoint (admins)",
+    openapi_extra=needs(Scope.WEBHOOKS_MANAGE),
+)
 async def get_webhook(
     slug: Slug, endpoint_id: EndpointPath, svc: Svc, principal: CurrentPrincipal
 ) -> WebhookOut:
@@ -183,7 +202,11 @@ async def get_webhook(
     return WebhookOut.of(endpoint)
 
 
-@router.patch("/{slug}/webhooks/{endpoint_id}", summary="Change a webhook endpoint (admins)")
+@router.patch(
+    "/{slug}/webhooks/{endpoint_id}",
+    summary="Change a webhook endpoint (admins)",
+    openapi_extra=needs(Scope.WEBHOOKS_MANAGE),
+)
 async def update_webhook(
     slug: Slug,
     endpoint_id: EndpointPath,
@@ -210,6 +233,7 @@ async def update_webhook(
     "/{slug}/webhooks/{endpoint_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a webhook endpoint and its delivery log (admins)",
+    openapi_extra=needs(Scope.WEBHOOKS_MANAGE),
 )
 async def delete_webhook(
     slug: Slug, endpoint_id: EndpointPath, svc: Svc, principal: CurrentPrincipal
@@ -220,6 +244,7 @@ async def delete_webhook(
 @router.post(
     "/{slug}/webhooks/{endpoint_id}/rotate",
     summary="Rotate the signing secret (admins); the old one signs beside it for 24 hours",
+    openapi_extra=needs(Scope.WEBHOOKS_MANAGE),
 )
 async def rotate_webhook_secret(
     slug: Slug, endpoint_id: EndpointPath, svc: Svc, principal: CurrentPrincipal
@@ -234,6 +259,7 @@ async def rotate_webhook_secret(
     "/{slug}/webhooks/{endpoint_id}/test",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Send a webhook.test message (admins)",
+    openapi_extra=needs(Scope.WEBHOOKS_MANAGE),
 )
 async def test_webhook(
     slug: Slug, endpoint_id: EndpointPath, svc: Svc, principal: CurrentPrincipal
@@ -248,6 +274,7 @@ async def test_webhook(
     "/{slug}/webhooks/{endpoint_id}/replay",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Send one delivery, or those of a time range, again (admins)",
+    openapi_extra=needs(Scope.WEBHOOKS_MANAGE),
 )
 async def replay_webhooks(
     slug: Slug,
@@ -272,6 +299,7 @@ async def replay_webhooks(
 @router.get(
     "/{slug}/webhooks/{endpoint_id}/deliveries",
     summary="The delivery log, newest first (admins)",
+    openapi_extra=needs(Scope.WEBHOOKS_MANAGE),
 )
 async def list_deliveries(
     slug: Slug,

@@ -12,7 +12,7 @@
   writes as (an email-only customer); verifying the address later adopts that history.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-02 10:00:00
 """
 
@@ -24,7 +24,7 @@ from alembic import op
 import eyelevel.storage.schema
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

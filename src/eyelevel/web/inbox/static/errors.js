@@ -11,6 +11,7 @@ const CODES = {
   invalid_label: () => t("This label does not exist (any more)."),
   invalid_owner: () => t("This colleague or team cannot take conversations here."),
   forbidden: () => t("Your role does not allow this."),
+  insufficient_scope: () => t("This API token lacks the permission for this."),
   not_found: () => t("This was not found. It may have been deleted."),
   conflict: () => t("That is not possible right now."),
   slug_taken: () => t("This address is already taken."),

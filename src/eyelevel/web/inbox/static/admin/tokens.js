@@ -1,4 +1,5 @@
-// API tokens for integrations: created with a name, the secret shown once, revocable.
+// API tokens for integrations: created with a name, scopes and an optional expiry, the secret
+// shown once, revocable.
 import { get, post } from "../messenger/api.js";
 import { announce, h } from "../messenger/dom.js";
 import { t } from "../messenger/i18n.js";
@@ -6,8 +7,18 @@ import { del } from "../api.js";
 import { messageFor } from "../errors.js";
 import { dateTime } from "../format.js";
 import { confirmDialog } from "../views/dialog.js";
-import { errorLine, field, run } from "../views/form.js";
+import { errorLine, field, run, uid } from "../views/form.js";
 import { fill } from "../fill.js";
+
+// each scope with what it allows (functions: the language is known only at run time)
+const SCOPES = [
+  ["conversations:read", () => t("Read conversations, messages, labels and the team")],
+  ["conversations:write", () => t("Assign, change status, labels and read markers")],
+  ["messages:write", () => t("Send messages and files")],
+  ["customers:read", () => t("Read the customer data shared with the company")],
+  ["webhooks:manage", () => t("Manage webhooks")],
+  ["reports:read", () => t("Read counts and the audit log")],
+];
 
 export function tokensPage(root, { store }) {
   const error = errorLine();
@@ -16,10 +27,33 @@ export function tokensPage(root, { store }) {
     maxlength: 100,
     hint: t("What it is for, for example the shop system."),
   });
+  const boxes = SCOPES.map(([scope, label]) => {
+    const id = uid("scope");
+    const box = h("input", { type: "checkbox", id, value: scope });
+    const text = h("label", { for: id }, h("code", { text: scope }), ` ${label()}`);
+    return { box, node: h("div", { class: "check" }, box, text) };
+  });
+  const expiry = field({
+    label: t("Expires on (optional)"),
+    type: "date",
+    hint: t("From this day on the token is refused. Empty: it does not expire."),
+  });
   const create = h("button", { type: "submit", class: "primary", text: t("Create token") });
   const secret = h("div", { class: "secret-box", role: "region", "aria-label": t("New token") });
   secret.hidden = true;
-  const form = h("form", { class: "inline-form", novalidate: true }, name.node, create);
+  const form = h(
+    "form",
+    { novalidate: true },
+    name.node,
+    h(
+      "fieldset",
+      { class: "checks" },
+      h("legend", { text: t("What the token may do") }),
+      ...boxes.map((b) => b.node),
+    ),
+    expiry.node,
+    h("div", { class: "form-actions" }, create),
+  );
   const body = h("tbody");
 
   function showSecret(created) {
@@ -58,12 +92,27 @@ export function tokensPage(root, { store }) {
       error.show(t("Please enter a name."));
       return;
     }
+    const scopes = boxes.filter((b) => b.box.checked).map((b) => b.box.value);
+    if (!scopes.length) {
+      error.show(t("Choose at least one permission."));
+      return;
+    }
+    // the chosen day's start in the browser's time zone
+    const expires_at = expiry.control.value
+      ? new Date(`${expiry.control.value}T00:00:00`).toISOString()
+      : null;
     run(
       create,
       error,
       async () => {
-        const created = await post(`/companies/${store.slug}/tokens`, { name: value });
+        const created = await post(`/companies/${store.slug}/tokens`, {
+          name: value,
+          scopes,
+          expires_at,
+        });
         name.control.value = "";
+        expiry.control.value = "";
+        for (const b of boxes) b.box.checked = false;
         showSecret(created);
         await load();
       },
@@ -115,12 +164,14 @@ export function tokensPage(root, { store }) {
               { class: revoked ? "inactive" : "" },
               h("th", { scope: "row", text: token.name }),
               h("td", {}, h("code", { text: `${token.prefix}…` })),
+              h("td", {}, ...token.scopes.map((scope) => h("code", { class: "scope", text: scope }))),
               h("td", { text: dateTime(token.created_at) }),
+              h("td", { text: token.expires_at ? dateTime(token.expires_at) : t("Never") }),
               h("td", { text: token.last_used_at ? dateTime(token.last_used_at) : t("Never") }),
               h("td", {}, revoke),
             );
           })
-        : [h("tr", {}, h("td", { colspan: 5, class: "muted", text: t("No tokens yet.") }))]),
+        : [h("tr", {}, h("td", { colspan: 7, class: "muted", text: t("No tokens yet.") }))]),
     );
   }
 
@@ -129,7 +180,7 @@ export function tokensPage(root, { store }) {
     h("p", {
       class: "hint",
       text: t(
-        "A token lets another system use the REST API with admin rights for this company. Keep it secret.",
+        "A token lets another system use the REST API for this company, with the permissions you choose. Keep it secret.",
       ),
     }),
     h(
@@ -159,7 +210,9 @@ export function tokensPage(root, { store }) {
               {},
               h("th", { scope: "col", text: t("Name") }),
               h("th", { scope: "col", text: t("Starts with") }),
+              h("th", { scope: "col", text: t("Permissions") }),
               h("th", { scope: "col", text: t("Created") }),
+              h("th", { scope: "col", text: t("Expires") }),
               h("th", { scope: "col", text: t("Last used") }),
               h("th", { scope: "col", text: t("Action") }),
             ),
