@@ -68,6 +68,7 @@ class ErrorCode(StrEnum):
     CALLBACK_ACTIVE = "callback_active"
     PHONE_REQUIRED = "phone_required"
     CONTACT_NOT_PERMITTED = "contact_not_permitted"
+    INVALID_REPORT_RANGE = "invalid_report_range"
 
 
 class DomainError(Exception):

@@ -25,6 +25,7 @@ from eyelevel.storage.exports import SqlExports
 from eyelevel.storage.inbox import SqlInbox
 from eyelevel.storage.labels import SqlLabels
 from eyelevel.storage.mail import SqlMail
+from eyelevel.storage.reports import SqlReports
 from eyelevel.storage.retention import SqlRetention
 from eyelevel.storage.routing import SqlRouting
 from eyelevel.storage.search import SqlSearch
@@ -66,6 +67,7 @@ class SqlUnitOfWork:
         self.callbacks = SqlCallbacks(conn)
         self.contact = SqlContact(conn)
         self.sla = SqlSla(conn)
+        self.reports = SqlReports(conn)
         self.emitted: list[Event] = []
         self._writable = writable
 
