@@ -1066,6 +1066,27 @@ MATRIX: dict[tuple[str, str], Entry] = {
             )
         ],
     ),
+    ("GET", f"{API}/companies/{{slug}}/reports"): OnObject(
+        "company",
+        lambda t: [
+            Req(
+                "GET",
+                _company(t, "/reports"),
+                params={"from": "2026-01-01", "to": "2026-01-31", "group": g},
+            )
+            for g in ("week", "team", "agent")
+        ],
+    ),
+    ("GET", f"{API}/companies/{{slug}}/reports.csv"): OnObject(
+        "company",
+        lambda t: [
+            Req(
+                "GET",
+                _company(t, "/reports.csv"),
+                params={"from": "2026-01-01", "to": "2026-01-31"},
+            )
+        ],
+    ),
     ("GET", f"{API}/companies/{{slug}}/teams/{{team_id}}/sla"): OnObject(
         "team", lambda t: [Req("GET", _company(t, f"/teams/{t.team_id}/sla"))]
     ),

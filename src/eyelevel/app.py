@@ -54,6 +54,7 @@ from eyelevel.web.api import (
 )
 from eyelevel.web.api import callbacks as callbacks_api
 from eyelevel.web.api import inbox as inbox_api
+from eyelevel.web.api import reports as reports_api
 from eyelevel.web.api import search as search_api
 from eyelevel.web.api import sla as sla_api
 from eyelevel.web.api import webhooks as webhooks_api
@@ -277,6 +278,7 @@ def create_app(
         company_admin.router,
         email.router,
         sla_api.router,
+        reports_api.router,
         webhooks_api.router,
         complaints.router,
         ratings.router,

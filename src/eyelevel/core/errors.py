@@ -72,6 +72,7 @@ class ErrorCode(StrEnum):
     CONTACT_NOT_PERMITTED = "contact_not_permitted"
     PUSH_ENDPOINT_FORBIDDEN = "push_endpoint_forbidden"
     INSUFFICIENT_SCOPE = "insufficient_scope"
+    INVALID_REPORT_RANGE = "invalid_report_range"
 
 
 class DomainError(Exception):

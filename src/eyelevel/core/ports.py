@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
@@ -1294,6 +1294,52 @@ class PushRepo(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class ReportConversation:
+    """A conversation as the reports count it (docs/reports.md): its current owner, topic and
+    channel, its first customer message and first answer, and its last resolution while it is
+    resolved."""
+
+    id: ConversationId
+    created_at: datetime
+    status: Status
+    team_id: TeamId | None
+    agent_id: AgentId | None
+    topic_id: int | None
+    channel: str
+    first_customer_at: datetime | None
+    first_reply_at: datetime | None
+    resolved_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportClock:
+    """An SLA clock as the reports count it; ``agent_id`` is its conversation's current owner."""
+
+    id: int
+    conversation_id: ConversationId
+    target: str
+    team_id: TeamId | None
+    agent_id: AgentId | None
+    state: str
+    started_at: datetime
+    due_at: datetime | None
+    met_at: datetime | None
+    breached_at: datetime | None
+    elapsed: timedelta
+
+
+class ReportRepo(Protocol):
+    """The raw rows of the company reports, read for a period ``[start, end)``."""
+
+    async def conversations_started(
+        self, company_id: CompanyId, start: datetime, end: datetime
+    ) -> list[ReportConversation]: ...
+    async def clocks_started(
+        self, company_id: CompanyId, start: datetime, end: datetime
+    ) -> list[ReportClock]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Repositories write only through it; ``emit`` appends to the stream."""
 
@@ -1356,6 +1402,8 @@ class UnitOfWork(Protocol):
     def sla(self) -> SlaRepo: ...
     @property
     def push(self) -> PushRepo: ...
+    @property
+    def reports(self) -> ReportRepo: ...
 
     async def emit(self, event: NewEvent, now: datetime) -> Event:
         """Append an event in this transaction; it is published only after commit."""

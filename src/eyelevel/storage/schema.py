@@ -308,6 +308,8 @@ conversations = Table(
         "last_activity_at",
         "id",
     ),
+    # the reports' conversations started in a period (migration 0020)
+    Index("ix_conversations_company_created", "company_id", "created_at", "id"),
     # a team's queue (no agent yet), oldest first
     Index(
         "ix_conversations_company_team_queue",

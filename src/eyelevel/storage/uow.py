@@ -27,6 +27,7 @@ from eyelevel.storage.labels import SqlLabels
 from eyelevel.storage.mail import SqlMail
 from eyelevel.storage.push import SqlPush
 from eyelevel.storage.ratings import SqlRatings
+from eyelevel.storage.reports import SqlReports
 from eyelevel.storage.retention import SqlRetention
 from eyelevel.storage.routing import SqlRouting
 from eyelevel.storage.search import SqlSearch
@@ -70,6 +71,7 @@ class SqlUnitOfWork:
         self.contact = SqlContact(conn)
         self.sla = SqlSla(conn)
         self.push = SqlPush(conn)
+        self.reports = SqlReports(conn)
         self.emitted: list[Event] = []
         self._writable = writable
 

@@ -23,6 +23,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.FORBIDDEN: 403,
     ErrorCode.CSRF_FAILED: 403,
     ErrorCode.VALIDATION: 422,
+    ErrorCode.INVALID_REPORT_RANGE: 422,
     ErrorCode.MALFORMED: 400,
     ErrorCode.CONFLICT: 409,
     ErrorCode.IDEMPOTENCY_CONFLICT: 409,

@@ -9,6 +9,7 @@ import { adminPage } from "./views/admin.js";
 import { callbacksPage } from "./views/callbacks.js";
 import { cannedPage } from "./views/canned.js";
 import { inboxScreen } from "./views/inbox.js";
+import { reportsPage } from "./views/reports.js";
 import { installShortcuts } from "./views/shortcuts.js";
 import { sidebar } from "./views/sidebar.js";
 import { signInView } from "./views/signin.js";
@@ -43,6 +44,7 @@ const SCREENS = {
   account: () => page(accountPage),
   canned: () => page(cannedPage),
   callbacks: () => page(callbacksPage),
+  reports: () => page(reportsPage),
   admin: () => page(adminPage),
 };
 
@@ -96,7 +98,10 @@ function noCompany() {
 function render() {
   if (!frame) return;
   const route = parse();
-  if (route.section === "admin" && !store.isAdmin()) {
+  if (
+    (route.section === "admin" && !store.isAdmin()) ||
+    (route.section === "reports" && !store.isLead())
+  ) {
     go("/inbox/mine", { replace: true });
     return;
   }

@@ -1,7 +1,7 @@
 // Hash routes of the inbox:
 //   #/inbox/<view>[/<conversation id>]?status=&sort=&label=   a view and the open conversation
 //   #/search[/<conversation id>]?q=&at=<seq>                  search results, a hit opened
-//   #/account, #/canned, #/admin/<page>
+//   #/account, #/canned, #/callbacks, #/reports?period=&from=&to=&group=, #/admin/<page>
 // A view is mine, unassigned, all, mentions or team-<id>.
 
 export function parse() {

@@ -115,6 +115,11 @@ export function sidebar(store) {
         link("#/callbacks", "phone", t("Callbacks"), null, route.section === "callbacks"),
       ),
     ];
+    if (store.isLead()) {
+      pages.push(
+        h("li", {}, link("#/reports", "chart", t("Reports"), null, route.section === "reports")),
+      );
+    }
     const admin = store.isAdmin()
       ? ADMIN_PAGES.map(([key, text]) =>
           h(
