@@ -5,13 +5,14 @@ live; rating again replaces it; bad input is refused precisely and changes nothi
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.harness import Client, Server, start_server
-from tests.test_inbox_api import acme, ok, refused, set_status, start
+from tests.test_inbox_api import acme, assign, ok, refused, set_status, start
 
 API = "/api/v1"
 CARD = {"screen": "contact_card", "text_version": "contact-card-2"}
@@ -92,3 +93,33 @@ async def test_only_the_customer_rates_and_bad_input_is_refused(srv: Server) -> 
     refused(await rate(w.kim, cid, {"score": 3, "comment": "x" * 2001}), 422, "validation_error")
     refused(await rate(w.kim, cid, {"score": 3, "agent_id": 1}), 422, "validation_error")
     assert ok(await w.kim.get(f"{API}/conversations/{cid}/rating"))["score"] is None
+
+
+async def test_ratings_flow_into_the_reports(srv: Server) -> None:
+    """Each rating counts for the agent who owned the conversation when it was given; the
+    report's average equals the ratings' mean, and the CSV carries the same numbers."""
+    w = await acme(srv)
+    first = await start(w.kim, "Frage eins")
+    second = await start(w.lena, "Frage zwei")
+    for agent, cid in ((w.anna, first), (w.ben, second)):
+        await assign(w.otto, cid, agent_id=agent.id)
+    for customer, cid, score in ((w.kim, first, 5), (w.lena, second, 2)):
+        await set_status(w.anna, cid, "resolved")
+        await allow_feedback(customer, True)
+        ok(await rate(customer, cid, {"score": score}))
+    day = datetime.now(UTC).date()
+    query = {
+        "from": (day - timedelta(days=1)).isoformat(),
+        "to": (day + timedelta(days=1)).isoformat(),
+        "group": "agent",
+    }
+    path = f"{API}/companies/acme/reports"
+    report = ok(await w.otto.get(path, params=query))
+    assert (report["total"]["ratings"], report["total"]["csat_average"]) == (2, 3.5)
+    by_agent = {r["label"]: (r["ratings"], r["csat_average"]) for r in report["rows"]}
+    assert by_agent["Anna Albers"] == (1, 5.0)
+    assert by_agent["Ben Becker"] == (1, 2.0)
+    csv = (await w.otto.get(f"{path}.csv", params=query)).text
+    header, *rows = [line.split(",") for line in csv.strip().splitlines()]
+    total = dict(zip(header, rows[-1], strict=True))
+    assert (total["csat_ratings"], total["csat_average"]) == ("2", "3.5")

@@ -1329,6 +1329,17 @@ class ReportClock:
     elapsed: timedelta
 
 
+@dataclass(frozen=True, slots=True)
+class ReportRating:
+    """A customer's rating as the reports count it: under the team and agent that owned the
+    conversation when it was rated, in the week it was given."""
+
+    score: int
+    team_id: TeamId | None
+    agent_id: AgentId | None
+    rated_at: datetime
+
+
 class ReportRepo(Protocol):
     """The raw rows of the company reports, read for a period ``[start, end)``."""
 
@@ -1338,6 +1349,11 @@ class ReportRepo(Protocol):
     async def clocks_started(
         self, company_id: CompanyId, start: datetime, end: datetime
     ) -> list[ReportClock]: ...
+    async def ratings_given(
+        self, company_id: CompanyId, start: datetime, end: datetime
+    ) -> list[ReportRating]:
+        """Ratings given (or last changed) in the period."""
+        ...
 
 
 class UnitOfWork(Protocol):

@@ -15,7 +15,7 @@ from sqlalchemy import and_, func, select
 from eyelevel.core.entities import MessageKind, Status
 from eyelevel.core.events import EventType
 from eyelevel.core.ids import AgentId, CompanyId, ConversationId, TeamId
-from eyelevel.core.ports import ReportClock, ReportConversation
+from eyelevel.core.ports import ReportClock, ReportConversation, ReportRating
 from eyelevel.storage import schema as t
 from eyelevel.storage.rows import Repo
 
@@ -127,4 +127,23 @@ class SqlReports(Repo):
                 elapsed=int(r.elapsed_us) * _US,
             )
             for r in rows
+        ]
+
+    async def ratings_given(
+        self, company_id: CompanyId, start: datetime, end: datetime
+    ) -> list[ReportRating]:
+        r = t.conversation_ratings.c
+        rows = await self._all(
+            select(r.score, r.team_id, r.agent_id, r.updated_at)
+            .where(r.company_id == company_id, r.updated_at >= start, r.updated_at < end)
+            .order_by(r.updated_at, r.conversation_id)
+        )
+        return [
+            ReportRating(
+                score=int(x.score),
+                team_id=TeamId(x.team_id) if x.team_id is not None else None,
+                agent_id=AgentId(x.agent_id) if x.agent_id is not None else None,
+                rated_at=x.updated_at,
+            )
+            for x in rows
         ]

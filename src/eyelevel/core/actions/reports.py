@@ -3,7 +3,8 @@ response and resolution times (median and p90), volume by topic and channel, gro
 week, team or agent over a period of company-local dates.
 
 Nothing is stored: every number is computed on read from the conversations, their messages,
-their ``conversation.status_changed`` events and the ``sla_clocks`` rows.
+their ``conversation.status_changed`` events, the ``sla_clocks`` rows and the customers'
+ratings (``conversation_ratings``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ from eyelevel.core.actions.access import access_company_txn
 from eyelevel.core.entities import Company, Role, Status
 from eyelevel.core.errors import DomainError, ErrorCode
 from eyelevel.core.ids import ConversationId
-from eyelevel.core.ports import Context, ReportClock, ReportConversation, UnitOfWork
+from eyelevel.core.ports import (
+    Context,
+    ReportClock,
+    ReportConversation,
+    ReportRating,
+    UnitOfWork,
+)
 from eyelevel.core.principals import Principal
 from eyelevel.core.rules.routing import CHANNELS
 
@@ -75,7 +82,8 @@ class ReportRow:
     resolution: Durations
     by_channel: dict[str, int]
     by_topic: list[TopicCount]
-    # CSAT: the average customer rating, filled in once ratings exist (not yet recorded)
+    # CSAT: the customers' ratings given in the period (1-5) and their average
+    ratings: int = 0
     csat_average: float | None = None
 
     @property
@@ -101,6 +109,7 @@ class Report:
 class _Bucket:
     conversations: list[ReportConversation] = field(default_factory=list)
     clocks: list[ReportClock] = field(default_factory=list)
+    ratings: list[ReportRating] = field(default_factory=list)
 
 
 def check_range(start: date, end: date) -> None:
@@ -178,6 +187,10 @@ def _row(
             for c in bucket.conversations
             if c.resolved_at is not None and c.status == Status.RESOLVED
         ),
+        ratings=len(bucket.ratings),
+        csat_average=round(sum(r.score for r in bucket.ratings) / len(bucket.ratings), 2)
+        if bucket.ratings
+        else None,
         by_channel=channels,
         by_topic=[
             TopicCount(tid, topic_names.get(tid) if tid is not None else None, n)
@@ -216,14 +229,17 @@ async def company_report(
             labels = dict(_weeks(start, end))
             conv_key: Callable[[ReportConversation], str] = lambda c: iso_week(c.created_at, zone)  # noqa: E731
             clock_key: Callable[[ReportClock], str] = lambda k: iso_week(k.started_at, zone)  # noqa: E731
+            rating_key: Callable[[ReportRating], str] = lambda r: iso_week(r.rated_at, zone)  # noqa: E731
         elif group == Group.TEAM:
             labels = {str(x.id): x.name for x in await uow.companies.teams_of(company.id)}
             conv_key = lambda c: str(c.team_id) if c.team_id is not None else NONE_KEY  # noqa: E731
             clock_key = lambda k: str(k.team_id) if k.team_id is not None else NONE_KEY  # noqa: E731
+            rating_key = lambda r: str(r.team_id) if r.team_id is not None else NONE_KEY  # noqa: E731
         else:
             labels = {str(a.id): a.name for a, _ in await uow.companies.members(company.id)}
             conv_key = lambda c: str(c.agent_id) if c.agent_id is not None else NONE_KEY  # noqa: E731
             clock_key = lambda k: str(k.agent_id) if k.agent_id is not None else NONE_KEY  # noqa: E731
+            rating_key = lambda r: str(r.agent_id) if r.agent_id is not None else NONE_KEY  # noqa: E731
         buckets = {key: _Bucket() for key in labels}
         total = _Bucket()
         for c in conversations:
@@ -232,6 +248,9 @@ async def company_report(
         for k in clocks:
             buckets.setdefault(clock_key(k), _Bucket()).clocks.append(k)
             total.clocks.append(k)
+        for rating in await uow.reports.ratings_given(company.id, since, until):
+            buckets.setdefault(rating_key(rating), _Bucket()).ratings.append(rating)
+            total.ratings.append(rating)
         business = {
             k.conversation_id: k.elapsed
             for k in clocks

@@ -83,8 +83,9 @@ class ReportRowOut(Out):
     resolution: DurationsOut = Field(description="wall-clock, start to the last resolution")
     by_channel: dict[str, int] = Field(examples=[{"messenger": 3, "widget": 0, "email": 1}])
     by_topic: list[TopicCountOut]
+    ratings: int = Field(default=0, description="CSAT: customer ratings given in the period")
     csat_average: float | None = Field(
-        default=None, description="CSAT: the average rating; null until ratings are recorded"
+        default=None, description="CSAT: their average (1-5, two decimals); null without any"
     )
 
     @classmethod
@@ -101,6 +102,7 @@ class ReportRowOut(Out):
             resolution=DurationsOut.of(r.resolution),
             by_channel=r.by_channel,
             by_topic=[TopicCountOut.of(x) for x in r.by_topic],
+            ratings=r.ratings,
             csat_average=r.csat_average,
         )
 
@@ -188,6 +190,7 @@ def csv_rows(report: Report) -> list[list[str]]:
         "resolution_count",
         "resolution_median_s",
         "resolution_p90_s",
+        "csat_ratings",
         "csat_average",
         *(f"channel:{c}" for c in channels),
         *(f"topic:{x.name}" if x.topic_id is not None else "topic:(none)" for x in report.topics),
@@ -206,7 +209,7 @@ def csv_rows(report: Report) -> list[list[str]]:
         ]
         for d in (row.first_response, row.first_response_business, row.resolution):
             cells += [d.count, _s(d.median), _s(d.p90)]
-        cells.append(row.csat_average)
+        cells += [row.ratings, row.csat_average]
         cells += [row.by_channel.get(c, 0) for c in channels]
         cells += [topics.get(x.topic_id, 0) for x in report.topics]
         out.append([safe_cell(c) for c in cells])

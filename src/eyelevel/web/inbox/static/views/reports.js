@@ -92,7 +92,15 @@ function mainTable(report) {
     t("In business time (median)"),
     t("Resolution (median)"),
     t("Resolution (p90)"),
+    t("Rating (CSAT)"),
   ];
+  const rating = (row) =>
+    row.csat_average === null
+      ? "–"
+      : t("{average} of 5 ({n})", {
+          average: row.csat_average.toLocaleString(undefined, { maximumFractionDigits: 2 }),
+          n: count(row.ratings),
+        });
   const line = (row, tag) =>
     h(
       "tr",
@@ -109,6 +117,7 @@ function mainTable(report) {
       h("td", { class: "num", text: duration(row.first_response_business.median_s) }),
       h("td", { class: "num", text: duration(row.resolution.median_s) }),
       h("td", { class: "num", text: duration(row.resolution.p90_s) }),
+      h("td", { class: "num", text: rating(row) }),
     );
   return h(
     "div",
