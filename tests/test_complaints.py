@@ -329,3 +329,41 @@ async def test_bad_input_is_refused_precisely_and_changes_nothing(srv: Server) -
     assert view["state"] == "open" and [s["kind"] for s in view["steps"]] == ["opened"]
     rejected = ok(await step(w.anna, cid, {"kind": "rejected", "note": "Garantie abgelaufen"}))
     assert rejected["state"] == "rejected" and rejected["decided_at"]
+
+
+async def test_a_customer_opens_a_case_by_choosing_a_complaint_topic(srv: Server) -> None:
+    """A company's topic *Reklamation* opens a complaint case: the customer who starts with it
+    has a case from the first message, opened by them; an agent records the facts."""
+    w = await acme(srv)
+    path = f"{API}/companies/acme/conversation-topics"
+    topic = ok(await w.otto.post(path, {"name": "Reklamation", "opens_complaint": True}), 201)
+    assert topic["opens_complaint"] is True
+    other = ok(await w.otto.post(path, {"name": "Rechnung"}), 201)
+    assert other["opens_complaint"] is False
+
+    started = await w.kim.post(
+        f"{API}/conversations",
+        {"company": "acme", "body": "Der Toaster ist kaputt", "topic_id": topic["id"]},
+    )
+    cid = ok(started, 201)["conversation"]["id"]
+    case = ok(await w.anna.get(f"{API}/conversations/{cid}/complaint"))
+    assert (case["state"], case["product"], case["requested_remedy"]) == ("open", "", None)
+    [opened] = case["steps"]
+    assert (opened["kind"], opened["actor"], opened["actor_name"]) == (
+        "opened",
+        f"customer:{w.kim.id}",
+        "Kim Kunde",
+    )
+    assert ok(await w.kim.get(f"{API}/conversations/{cid}/complaint"))["state"] == "open"
+    # the agent records the facts, then decides as usual
+    filled = ok(await w.anna.http.put(f"{API}/conversations/{cid}/complaint", json=facts()))
+    assert (filled["product"], filled["requested_remedy"]) == ("Toaster T2", "replacement")
+    assert [s["kind"] for s in filled["steps"]] == ["opened", "updated"]
+
+    # another topic opens nothing
+    plain = await w.kim.post(
+        f"{API}/conversations",
+        {"company": "acme", "body": "Frage zur Rechnung", "topic_id": other["id"]},
+    )
+    plain_id = ok(plain, 201)["conversation"]["id"]
+    refused(await w.anna.get(f"{API}/conversations/{plain_id}/complaint"), 404, "not_found")

@@ -244,8 +244,20 @@ async def test_conversation_topics_admin_and_customer_choice(srv: Server) -> Non
     assert public == {
         "required": False,
         "items": [
-            {"id": technik["id"], "name": "Technik", "position": 0, "active": True},
-            {"id": rechnung["id"], "name": "Rechnung", "position": 2, "active": True},
+            {
+                "id": technik["id"],
+                "name": "Technik",
+                "position": 0,
+                "active": True,
+                "opens_complaint": False,
+            },
+            {
+                "id": rechnung["id"],
+                "name": "Rechnung",
+                "position": 2,
+                "active": True,
+                "opens_complaint": False,
+            },
         ],
     }
     assert len(ok(await agent.get(w.path("/conversation-topics")))["items"]) == 3

@@ -95,7 +95,7 @@ class ComplaintCase:
     reference: str
     purchase_date: date | None
     category: str
-    requested_remedy: Remedy
+    requested_remedy: Remedy | None  # None: not yet known (a case the customer opened by topic)
     amount_cents: int
     evidence: tuple[int, ...]  # attachment ids of the conversation
     granted_remedy: Remedy | None

@@ -1043,10 +1043,22 @@ class RoutingRepo(Protocol):
         self, company_id: CompanyId, name: str
     ) -> ConversationTopic | None: ...
     async def create_topic(
-        self, company_id: CompanyId, *, name: str, active: bool, now: datetime
+        self,
+        company_id: CompanyId,
+        *,
+        name: str,
+        active: bool,
+        opens_complaint: bool = False,
+        now: datetime,
     ) -> ConversationTopic: ...
     async def update_topic(
-        self, company_id: CompanyId, topic_id: ConversationTopicId, *, name: str, active: bool
+        self,
+        company_id: CompanyId,
+        topic_id: ConversationTopicId,
+        *,
+        name: str,
+        active: bool,
+        opens_complaint: bool = False,
     ) -> None: ...
     async def order_topics(
         self, company_id: CompanyId, topic_ids: Sequence[ConversationTopicId]

@@ -58,7 +58,7 @@ def _case(r: Row[Any]) -> ComplaintCase:
         reference=r.reference,
         purchase_date=r.purchase_date,
         category=r.category,
-        requested_remedy=Remedy(r.requested_remedy),
+        requested_remedy=_remedy(r.requested_remedy),
         amount_cents=r.amount_cents,
         evidence=tuple(int(x) for x in r.evidence),
         granted_remedy=_remedy(r.granted_remedy),

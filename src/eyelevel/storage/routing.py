@@ -38,7 +38,12 @@ from eyelevel.storage.rows import Repo, conversation_from
 
 def _topic(r: Row[Any]) -> ConversationTopic:
     return ConversationTopic(
-        ConversationTopicId(r.id), CompanyId(r.company_id), r.name, r.position, r.active
+        ConversationTopicId(r.id),
+        CompanyId(r.company_id),
+        r.name,
+        r.position,
+        r.active,
+        bool(r.opens_complaint),
     )
 
 
@@ -92,7 +97,13 @@ class SqlRouting(Repo):
         return _topic(r) if r else None
 
     async def create_topic(
-        self, company_id: CompanyId, *, name: str, active: bool, now: datetime
+        self,
+        company_id: CompanyId,
+        *,
+        name: str,
+        active: bool,
+        opens_complaint: bool = False,
+        now: datetime,
     ) -> ConversationTopic:
         c = t.conversation_topics.c
         last = (
@@ -106,19 +117,28 @@ class SqlRouting(Repo):
                 "name": name,
                 "position": position,
                 "active": active,
+                "opens_complaint": opens_complaint,
                 "created_at": now,
             },
         )
-        return ConversationTopic(ConversationTopicId(tid), company_id, name, position, active)
+        return ConversationTopic(
+            ConversationTopicId(tid), company_id, name, position, active, opens_complaint
+        )
 
     async def update_topic(
-        self, company_id: CompanyId, topic_id: ConversationTopicId, *, name: str, active: bool
+        self,
+        company_id: CompanyId,
+        topic_id: ConversationTopicId,
+        *,
+        name: str,
+        active: bool,
+        opens_complaint: bool = False,
     ) -> None:
         c = t.conversation_topics.c
         await self._c.execute(
             update(t.conversation_topics)
             .where(c.company_id == company_id, c.id == topic_id)
-            .values(name=name, active=active)
+            .values(name=name, active=active, opens_complaint=opens_complaint)
         )
 
     async def order_topics(

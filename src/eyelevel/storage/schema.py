@@ -639,7 +639,7 @@ complaint_cases = Table(
     Column("reference", String(100), nullable=False),
     Column("purchase_date", Date),
     Column("category", String(80), nullable=False),
-    Column("requested_remedy", String(20), nullable=False),
+    Column("requested_remedy", String(20)),  # NULL: not yet known (opened by a topic)
     Column("amount_cents", BigInteger, nullable=False),
     Column("evidence", JSON, nullable=False),  # attachment ids of the conversation
     Column("granted_remedy", String(20)),
@@ -707,6 +707,7 @@ conversation_topics = Table(
     Column("name", String(60), nullable=False),
     Column("position", Integer, nullable=False),
     Column("active", Boolean, nullable=False),
+    Column("opens_complaint", Boolean, nullable=False, server_default=false()),
     Column("created_at", TS, nullable=False),
     UniqueConstraint("company_id", "name"),
 )

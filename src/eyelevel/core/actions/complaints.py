@@ -65,7 +65,7 @@ class CaseFactsIn:
     reference: str
     purchase_date: date | None
     category: str
-    requested_remedy: Remedy
+    requested_remedy: Remedy | None
     amount_cents: int
     evidence: tuple[int, ...]
 
@@ -294,6 +294,53 @@ def _staff_only(principal: Principal) -> None:
         raise DomainError(ErrorCode.FORBIDDEN, "only the company handles complaint cases")
 
 
+async def open_by_topic_txn(
+    uow: UnitOfWork, conversation: Conversation, principal: CustomerPrincipal, now: datetime
+) -> None:
+    """The customer started the conversation with a topic that opens a complaint case (e.g.
+    *Reklamation*): the case exists from the start, its facts still to be recorded by an agent;
+    the trail names the customer as the one who opened it."""
+    if await uow.complaints.of_conversation(conversation.company_id, conversation.id):
+        return
+    case_id = await uow.complaints.create(
+        {
+            "company_id": conversation.company_id,
+            "conversation_id": conversation.id,
+            "customer_id": conversation.customer_id,
+            "state": CaseState.OPEN.value,
+            **_facts_values(CaseFactsIn("", "", None, "", None, 0, ())),
+            "granted_remedy": None,
+            "granted_amount_cents": None,
+            "promise": "",
+            "promise_due": None,
+            "pending_remedy": None,
+            "pending_amount_cents": None,
+            "created_at": now,
+            "updated_at": now,
+            "decided_at": None,
+            "fulfilled_at": None,
+        }
+    )
+    case = await uow.complaints.get(conversation.company_id, case_id)
+    assert case is not None
+    await uow.complaints.append_step(
+        case.company_id,
+        {
+            "case_id": case.id,
+            "kind": StepKind.OPENED.value,
+            "actor": f"customer:{principal.customer_id}",
+            "actor_name": principal.display_name,
+            "remedy": None,
+            "amount_cents": None,
+            "rule_id": None,
+            "rule_name": "",
+            "note": "",
+            "created_at": now,
+        },
+    )
+    await _emit_changed(uow, case, now)
+
+
 async def check_open_case(
     ctx: Context, principal: Principal, conversation_id: ConversationId, facts: CaseFactsIn
 ) -> CaseView:
@@ -348,7 +395,9 @@ def _facts_values(facts: CaseFactsIn) -> dict[str, Any]:
         "reference": facts.reference,
         "purchase_date": facts.purchase_date,
         "category": facts.category,
-        "requested_remedy": facts.requested_remedy.value,
+        "requested_remedy": None
+        if facts.requested_remedy is None
+        else facts.requested_remedy.value,
         "amount_cents": facts.amount_cents,
         "evidence": list(facts.evidence),
     }

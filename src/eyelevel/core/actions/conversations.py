@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from eyelevel.core.actions import sla
+from eyelevel.core.actions import complaints, sla
 from eyelevel.core.actions.access import access_conversation_txn, require_role
 from eyelevel.core.actions.assignment import (
     after_status_txn,
@@ -145,6 +145,10 @@ async def check_start_conversation(
         fresh = await uow.conversations.get(conversation.id)
         assert fresh is not None
         fresh = await route_txn(uow, ctx, fresh, text=body, now=now)
+        if topic is not None:
+            chosen = await uow.routing.get_topic(company.id, topic)
+            if chosen is not None and chosen.opens_complaint:
+                await complaints.open_by_topic_txn(uow, fresh, principal, now)
         return Started(fresh, sent.message, company)
 
     return await ctx.db.write("start_conversation", txn)

@@ -318,7 +318,7 @@ async def _conversation_extras_txn(uow: UnitOfWork, c: Conversation) -> dict[str
             "reference": case.reference,
             "purchase_date": case.purchase_date.isoformat() if case.purchase_date else None,
             "category": case.category,
-            "requested_remedy": case.requested_remedy.value,
+            "requested_remedy": case.requested_remedy.value if case.requested_remedy else None,
             "amount_cents": case.amount_cents,
             "granted_remedy": case.granted_remedy.value if case.granted_remedy else None,
             "granted_amount_cents": case.granted_amount_cents,

@@ -177,7 +177,13 @@ async def list_topics(ctx: Context, principal: Principal | None, slug: str) -> T
 
 
 async def check_create_topic(
-    ctx: Context, principal: Principal, slug: str, *, name: str, active: bool = True
+    ctx: Context,
+    principal: Principal,
+    slug: str,
+    *,
+    name: str,
+    active: bool = True,
+    opens_complaint: bool = False,
 ) -> ConversationTopic:
     name = _name(name, "name", MAX_TOPIC_NAME)
 
@@ -190,14 +196,16 @@ async def check_create_topic(
                 ErrorCode.VALIDATION, f"a company has at most {MAX_TOPICS} topics", field="name"
             )
         now = ctx.clock.now()
-        topic = await uow.routing.create_topic(company.id, name=name, active=active, now=now)
+        topic = await uow.routing.create_topic(
+            company.id, name=name, active=active, opens_complaint=opens_complaint, now=now
+        )
         await audit_txn(
             uow,
             principal,
             company.id,
             "conversation_topic.created",
             target=f"conversation_topic:{topic.id}",
-            data={"name": name, "active": active},
+            data={"name": name, "active": active, "opens_complaint": opens_complaint},
             now=now,
         )
         return topic
@@ -221,9 +229,11 @@ async def check_update_topic(
     *,
     name: str | None = None,
     active: bool | None = None,
+    opens_complaint: bool | None = None,
 ) -> ConversationTopic:
     """Rename, or switch on and off: an inactive topic is no longer offered to customers;
-    conversations that carry it keep it."""
+    conversations that carry it keep it. ``opens_complaint``: conversations started with it
+    from now on are complaint cases from the start."""
     name = None if name is None else _name(name, "name", MAX_TOPIC_NAME)
 
     async def txn(uow: UnitOfWork) -> ConversationTopic:
@@ -235,6 +245,7 @@ async def check_update_topic(
             topic,
             name=topic.name if name is None else name,
             active=topic.active if active is None else active,
+            opens_complaint=topic.opens_complaint if opens_complaint is None else opens_complaint,
         )
         if new == topic:
             return topic
@@ -242,14 +253,24 @@ async def check_update_topic(
             other = await uow.routing.get_topic_by_name(company.id, new.name)
             if other is not None and other.id != topic.id:
                 raise _topic_taken()
-        await uow.routing.update_topic(company.id, topic.id, name=new.name, active=new.active)
+        await uow.routing.update_topic(
+            company.id,
+            topic.id,
+            name=new.name,
+            active=new.active,
+            opens_complaint=new.opens_complaint,
+        )
         await audit_txn(
             uow,
             principal,
             company.id,
             "conversation_topic.updated",
             target=f"conversation_topic:{topic.id}",
-            data={"name": new.name, "active": new.active},
+            data={
+                "name": new.name,
+                "active": new.active,
+                "opens_complaint": new.opens_complaint,
+            },
             now=ctx.clock.now(),
         )
         return new

@@ -33,6 +33,9 @@ class ConversationTopic:
     name: str
     position: int
     active: bool
+    # a conversation started with this topic is a complaint case from the start
+    # (docs/complaints.md)
+    opens_complaint: bool = False
 
 
 @dataclass(frozen=True, slots=True)

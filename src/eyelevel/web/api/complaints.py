@@ -246,7 +246,7 @@ class CaseOut(Out):
     reference: str
     purchase_date: date | None
     category: str
-    requested_remedy: Remedy
+    requested_remedy: Remedy | None = Field(description="null: not yet known")
     amount_cents: int
     granted_remedy: Remedy | None
     granted_amount_cents: int | None
@@ -325,7 +325,7 @@ class CaseSummaryOut(Out):
     state: CaseState
     product: str
     reference: str
-    requested_remedy: Remedy
+    requested_remedy: Remedy | None
     amount_cents: int
     granted_remedy: Remedy | None
     promise: str

@@ -37,11 +37,16 @@ Id = Annotated[int, Field(ge=1, le=2**62)]
 class TopicIn(In):
     name: str = Field(max_length=200, examples=["Rechnung"], description="1-60 characters")
     active: bool = Field(default=True, description="offered to customers")
+    opens_complaint: bool = Field(
+        default=False,
+        description="a conversation started with this topic is a complaint case from the start",
+    )
 
 
 class TopicPatchIn(In):
     name: str | None = Field(default=None, max_length=200, examples=["Technik"])
     active: bool | None = None
+    opens_complaint: bool | None = None
 
 
 class OrderIn(In):
@@ -55,10 +60,17 @@ class TopicOut(Out):
     name: str
     position: int
     active: bool
+    opens_complaint: bool
 
     @classmethod
     def of(cls, t: ConversationTopic) -> TopicOut:
-        return cls(id=t.id, name=t.name, position=t.position, active=t.active)
+        return cls(
+            id=t.id,
+            name=t.name,
+            position=t.position,
+            active=t.active,
+            opens_complaint=t.opens_complaint,
+        )
 
 
 class TopicListOut(Out):
@@ -220,7 +232,12 @@ async def create_topic(
     """A name the company already uses (ignoring case) is refused with
     ``conversation_topic_taken``."""
     topic = await routing.check_create_topic(
-        svc.ctx, principal, slug, name=body.name, active=body.active
+        svc.ctx,
+        principal,
+        slug,
+        name=body.name,
+        active=body.active,
+        opens_complaint=body.opens_complaint,
     )
     return TopicOut.of(topic)
 
@@ -250,6 +267,7 @@ async def update_topic(
         ConversationTopicId(topic_id),
         name=body.name,
         active=body.active,
+        opens_complaint=body.opens_complaint,
     )
     return TopicOut.of(topic)
 

@@ -1,7 +1,8 @@
 """routing: conversation topics, routing rules and auto-assignment inside teams
 
 - ``conversation_topics``: the company's list of topics a customer picks when writing
-  (ordered by ``position``; inactive ones are kept for the conversations that carry them).
+  (ordered by ``position``; inactive ones are kept for the conversations that carry them;
+  ``opens_complaint``: such a conversation is a complaint case from the start).
 - ``routing_rules``: ordered rules (conditions → target team), first match wins.
 - ``routing_settings``: per company, whether a topic is required and the default team.
 - ``teams.auto_assign``, ``teams.max_open`` (open conversations per agent) and
@@ -45,6 +46,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=60), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("opens_complaint", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_conversation_topics"),
         sa.UniqueConstraint("company_id", "name", name="uq_conversation_topics_company_id_name"),

@@ -60,7 +60,7 @@ def upgrade() -> None:
         sa.Column("reference", sa.String(length=100), nullable=False),
         sa.Column("purchase_date", sa.Date(), nullable=True),
         sa.Column("category", sa.String(length=80), nullable=False),
-        sa.Column("requested_remedy", sa.String(length=20), nullable=False),
+        sa.Column("requested_remedy", sa.String(length=20), nullable=True),
         sa.Column("amount_cents", sa.BigInteger(), nullable=False),
         sa.Column("evidence", sa.JSON(), nullable=False),
         sa.Column("granted_remedy", sa.String(length=20), nullable=True),

@@ -61,7 +61,7 @@ export function caseCard(store, conversationId) {
     node.className = `case-card case-${c.state}`;
     const parts = [
       h("h2", { class: "case-title", text: t("Your complaint") }),
-      h("p", { class: "case-product", text: product }),
+      product ? h("p", { class: "case-product", text: product }) : null,
       h("p", { class: "case-state", text: stateText(c.state) }),
       granted ? h("p", { text: amount ? `${granted} (${amount})` : granted }) : null,
       c.promise ? h("p", { class: "case-promise", text: c.promise }) : null,

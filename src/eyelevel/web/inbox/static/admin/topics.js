@@ -136,6 +136,31 @@ export function topicsPage(root, { store }) {
       "aria-label": t("{name} offered to customers", { name: topic.name }),
       "data-key": `active-${topic.id}`,
     });
+    const complaintId = uid("tc");
+    const complaint = h("input", {
+      type: "checkbox",
+      role: "switch",
+      class: "switch",
+      id: complaintId,
+      checked: Boolean(topic.opens_complaint),
+      "aria-label": t("{name} opens a complaint case", { name: topic.name }),
+      "data-key": `complaint-${topic.id}`,
+    });
+    complaint.addEventListener("change", () =>
+      run(
+        complaint,
+        listError,
+        async () => {
+          await patch(`${base}/${topic.id}`, { opens_complaint: complaint.checked });
+          await store.loadTopics();
+          announce(t("Saved."));
+        },
+        (failure) => {
+          complaint.checked = !complaint.checked;
+          return messageFor(failure);
+        },
+      ),
+    );
     const remove = h("button", {
       type: "button",
       class: "danger-link",
@@ -227,6 +252,12 @@ export function topicsPage(root, { store }) {
           { class: "switch-row" },
           active,
           h("label", { for: activeId, text: t("Offered") }),
+        ),
+        h(
+          "span",
+          { class: "switch-row" },
+          complaint,
+          h("label", { for: complaintId, text: t("Complaint") }),
         ),
         up,
         down,

@@ -419,12 +419,16 @@ export function complaintSection(store) {
         "dl",
         { class: "facts" },
         h("dt", { text: t("Product") }),
-        h("dd", { text: c.product }),
+        h("dd", { text: c.product || t("Not yet known") }),
         c.reference ? [h("dt", { text: t("Reference") }), h("dd", { text: c.reference })] : null,
         c.purchase_date ? [h("dt", { text: t("Bought") }), h("dd", { text: day(c.purchase_date) })] : null,
         c.category ? [h("dt", { text: t("Category") }), h("dd", { text: c.category })] : null,
         h("dt", { text: t("Requested") }),
-        h("dd", { text: `${remedyName(c.requested_remedy)}, ${euros(c.amount_cents)}` }),
+        h("dd", {
+          text: c.requested_remedy
+            ? `${remedyName(c.requested_remedy)}, ${euros(c.amount_cents)}`
+            : t("Not yet known"),
+        }),
         c.evidence.length
           ? [h("dt", { text: t("Evidence") }), h("dd", { text: c.evidence.map((a) => a.name).join(", ") })]
           : null,
