@@ -514,3 +514,48 @@ async def test_payloads_carry_only_what_the_customer_shares_now(
         assert len(rx.requests) == 5
         # the last name was never shared: no payload carried it
         assert not any(b'"last_name"' in req.body for req in rx.requests)
+
+
+async def test_complaint_and_rating_events_reach_a_receiver_as_published(
+    db_url: str, tmp_path: Path
+) -> None:
+    """The newer types: a complaint case opened and an approval asked, a rating given; each
+    payload is signed, validates against its schema and carries no customer text."""
+    async with world(db_url, tmp_path) as (srv, clock, admin), receiver() as rx:
+        company = await srv.company("acme", "Acme GmbH")
+        agent = await srv.agent(company, name="Anna Agent")
+        types = ["complaint.changed", "complaint.approval_requested", "conversation.rated"]
+        hook = await create_hook(admin, rx.url, event_types=types)
+        kim = await srv.customer()
+        cid = (await kim.start_conversation("acme", "Toaster kaputt"))["conversation"]["id"]
+        facts = {"product": "Toaster", "requested_remedy": "refund", "amount_cents": 9900}
+        r = await agent.post(f"{API}/conversations/{cid}/complaint", facts)
+        assert r.status_code == 201, r.text
+        ask = {"kind": "approval_requested", "remedy": "refund", "amount_cents": 9900}
+        r = await agent.post(f"{API}/conversations/{cid}/complaint/steps", {**ask, "promise": "x"})
+        assert r.status_code == 200, r.text
+        r = await agent.post(f"{API}/conversations/{cid}/status", {"status": "resolved"})
+        assert r.status_code == 200, r.text
+        contact = {"topics": {"feedback": True}, "screen": "contact_card"}
+        r = await kim.http.put(
+            f"{API}/me/privacy/acme/contact", json={**contact, "text_version": "contact-card-2"}
+        )
+        assert r.status_code == 200, r.text
+        rating = {"score": 4, "comment": "Sehr geheimer Kommentar"}
+        r = await kim.http.put(f"{API}/conversations/{cid}/rating", json=rating)
+        assert r.status_code == 200, r.text
+
+        got = await rx.wait_for(4)
+        payloads = [verify(hook["secret"], clock, req) for req in got]
+        for p in payloads:
+            validate(p)
+        assert [p["type"] for p in payloads] == [
+            "complaint.changed",
+            "complaint.changed",
+            "complaint.approval_requested",
+            "conversation.rated",
+        ]
+        assert [p["data"].get("state") for p in payloads[:2]] == ["open", "approval_pending"]
+        assert payloads[2]["data"]["remedy"] == "refund"
+        assert payloads[3]["data"] == {"conversation_id": cid, "score": 4}
+        assert all(b"geheimer" not in req.body for req in got)

@@ -39,6 +39,10 @@ EVENT_TYPES = (
     EventType.CUSTOMER_ERASED.value,
     EventType.CALLBACK_BOOKED.value,
     EventType.CALLBACK_CHANGED.value,
+    EventType.COMPLAINT_CHANGED.value,
+    EventType.COMPLAINT_APPROVAL_REQUESTED.value,
+    EventType.CONVERSATION_SLA_BREACHED.value,
+    EventType.CONVERSATION_RATED.value,
 )
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix, not a secret
 SECRET_BYTES = 32  # within the spec's 24 to 64
@@ -260,6 +264,31 @@ def webhook_data(event: Event, customer: SharedCustomer | None) -> dict[str, Any
                 "shared": d["shared"],
                 "changed": d["changed"],
             }
+        case EventType.COMPLAINT_CHANGED:
+            # the case's state; its facts and trail through the API (conversations:read)
+            return {
+                "conversation_id": d["conversation_id"],
+                "case_id": d["case_id"],
+                "state": d["state"],
+            }
+        case EventType.COMPLAINT_APPROVAL_REQUESTED:
+            return {
+                "conversation_id": d["conversation_id"],
+                "case_id": d["case_id"],
+                "remedy": d["remedy"],
+                "amount_cents": d["amount_cents"],
+            }
+        case EventType.CONVERSATION_SLA_BREACHED:
+            return {
+                "conversation_id": d["conversation_id"],
+                "target": d["target"],
+                "due_at": d["due_at"],
+                "team_id": d["team_id"],
+                "reassigned": d["reassigned"],
+            }
+        case EventType.CONVERSATION_RATED:
+            # the score only: the comment is the customer's words, read through the API
+            return {"conversation_id": d["conversation_id"], "score": d["score"]}
         case EventType.CUSTOMER_ERASED:
             # built from the event alone: the customer is gone when the relay runs
             return {
