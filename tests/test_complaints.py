@@ -10,12 +10,13 @@ kept promise through the API.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from eyelevel.clock import FakeClock
 from eyelevel.core.entities import Role
 from tests.harness import Client, Server, start_server
 from tests.test_export import upload
@@ -367,3 +368,42 @@ async def test_a_customer_opens_a_case_by_choosing_a_complaint_topic(srv: Server
     )
     plain_id = ok(plain, 201)["conversation"]["id"]
     refused(await w.anna.get(f"{API}/conversations/{plain_id}/complaint"), 404, "not_found")
+
+
+async def test_a_promise_not_kept_by_its_date_is_overdue_for_leads_and_customer(
+    db_url: str, tmp_path: Path
+) -> None:
+    """A granted promise due today that is still open after the day ends (the company's time
+    zone) becomes overdue: a step in the trail, the customer's case shows it, the leads get
+    ``complaint.promise_overdue``; a promise kept in time never does."""
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
+    async with start_server(db_url, tmp_path, clock=clock) as srv:
+        w = await acme(srv)
+        company = await srv.company("acme", "Acme AG")
+        lead = await srv.agent(company, role=Role.LEAD, name="Lea Leitung")
+        await set_policy(w.otto, SMALL)
+        late, kept = await start(w.kim, "Toaster kaputt"), await start(w.lena, "Toaster auch")
+        today = clock.now().date()  # the company's zone (Europe/Berlin) may be a day ahead
+        for cid in (late, kept):
+            await open_case(w.anna, cid, purchase_date=(today - timedelta(days=40)).isoformat())
+            promise = {
+                **grant("voucher", 2000),
+                "promise_due": (today + timedelta(days=1)).isoformat(),
+            }
+            ok(await step(w.anna, cid, promise))
+        ok(await step(w.anna, kept, {"kind": "fulfilled"}))
+        lead_socket = await lead.ws()
+        clock.advance(timedelta(days=3))
+        frame = await lead_socket.wait_for(
+            lambda f: f["type"] == "complaint.promise_overdue", timeout=10
+        )
+        assert frame["data"]["conversation_id"] == late
+        await lead_socket.close()
+        case = ok(await w.anna.get(f"{API}/conversations/{late}/complaint"))
+        assert case["state"] == "granted" and case["overdue_at"]
+        assert case["steps"][-1]["kind"] == "overdue"
+        mine = ok(await w.kim.get(f"{API}/conversations/{late}/complaint"))
+        assert mine["overdue_at"] == case["overdue_at"]
+        assert ok(await w.anna.get(f"{API}/conversations/{kept}/complaint"))["overdue_at"] is None
+        # no one can take the system's step
+        refused(await step(lead, late, {"kind": "overdue"}), 422, "validation_error")

@@ -50,6 +50,7 @@ class StepKind(StrEnum):
     DECLINED = "declined"  # a lead declined an approval request: the case is open again
     REJECTED = "rejected"
     FULFILLED = "fulfilled"
+    OVERDUE = "overdue"  # the promise's due date passed before it was fulfilled (the system)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +109,7 @@ class ComplaintCase:
     updated_at: datetime
     decided_at: datetime | None
     fulfilled_at: datetime | None
+    overdue_at: datetime | None = None  # the granted promise's due date passed unkept
 
 
 @dataclass(frozen=True, slots=True)

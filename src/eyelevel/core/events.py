@@ -29,6 +29,7 @@ class EventType(StrEnum):
     COMPLAINT_CHANGED = "complaint.changed"
     CONVERSATION_RATED = "conversation.rated"
     COMPLAINT_APPROVAL_REQUESTED = "complaint.approval_requested"
+    COMPLAINT_PROMISE_OVERDUE = "complaint.promise_overdue"  # company members only
     CUSTOMER_ERASED = "customer.erased"
     CALLBACK_BOOKED = "callback.booked"
     CALLBACK_CHANGED = "callback.changed"
@@ -283,4 +284,18 @@ def conversation_rated(
         conversation_id=conversation_id,
         customer_id=customer_id,
         data={"conversation_id": conversation_id, "score": score},
+    )
+
+
+def complaint_promise_overdue(
+    company_id: CompanyId, conversation_id: ConversationId, case_id: int, due: str
+) -> NewEvent:
+    """A granted remedy's promise passed its due date unkept: for the company's members (the
+    customer's case shows it through ``complaint.changed``)."""
+    return NewEvent(
+        type=EventType.COMPLAINT_PROMISE_OVERDUE,
+        company_id=company_id,
+        conversation_id=conversation_id,
+        customer_id=None,
+        data={"conversation_id": conversation_id, "case_id": case_id, "promise_due": due},
     )

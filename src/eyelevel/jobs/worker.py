@@ -15,6 +15,7 @@ import structlog
 
 from eyelevel.core.actions import (
     callbacks,
+    complaints,
     conversations,
     deliveries,
     exports,
@@ -26,6 +27,7 @@ from eyelevel.core.actions import (
     webhooks,
 )
 from eyelevel.core.callbacks import CallbackId
+from eyelevel.core.complaints import CaseId
 from eyelevel.core.ids import ConversationId, MessageId
 from eyelevel.core.ports import ChannelSender, Context, Job, Mailer, OutgoingMail, UnitOfWork
 from eyelevel.core.push import SEND as PUSH_SEND
@@ -104,6 +106,14 @@ def handlers(
             more=result.more,
         )
 
+    async def complaint_promise_due(payload: dict[str, Any]) -> None:
+        await complaints.check_promise_due(
+            ctx,
+            CaseId(int(payload["case_id"])),
+            int(payload["conversation_id"]),
+            str(payload["due"]),
+        )
+
     async def remind_callback(payload: dict[str, Any]) -> None:
         await callbacks.check_remind(ctx, CallbackId(int(payload["callback_id"])))
 
@@ -128,6 +138,7 @@ def handlers(
         "send_mail": send_mail,
         mail_outbound.SEND_REPLY: send_email_reply,
         callbacks.REMIND: remind_callback,
+        complaints.PROMISE_DUE: complaint_promise_due,
         callbacks.CHECK_MISSED: check_missed_callback,
         notifications.NOTIFY: plan_notification,
         notifications.DELIVER: deliver_notification,

@@ -71,6 +71,7 @@ def _case(r: Row[Any]) -> ComplaintCase:
         updated_at=r.updated_at,
         decided_at=r.decided_at,
         fulfilled_at=r.fulfilled_at,
+        overdue_at=r.overdue_at,
     )
 
 

@@ -652,6 +652,7 @@ complaint_cases = Table(
     Column("updated_at", TS, nullable=False),
     Column("decided_at", TS),
     Column("fulfilled_at", TS),
+    Column("overdue_at", TS),  # the promise's due date passed before it was kept
     UniqueConstraint("company_id", "conversation_id"),
     Index("ix_complaint_cases_company_state", "company_id", "state", "promise_due"),
     Index("ix_complaint_cases_company_customer", "company_id", "customer_id", "decided_at"),

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from eyelevel.core.actions.access import (
     access_company_txn,
@@ -25,6 +26,7 @@ from eyelevel.core.actions.access import (
 )
 from eyelevel.core.actions.audit import actor_of, audit_txn
 from eyelevel.core.complaints import (
+    CaseId,
     CaseState,
     CaseStep,
     ComplaintCase,
@@ -35,7 +37,11 @@ from eyelevel.core.complaints import (
 )
 from eyelevel.core.entities import Attachment, Conversation, Role
 from eyelevel.core.errors import DomainError, ErrorCode, not_found
-from eyelevel.core.events import complaint_approval_requested, complaint_changed
+from eyelevel.core.events import (
+    complaint_approval_requested,
+    complaint_changed,
+    complaint_promise_overdue,
+)
 from eyelevel.core.ids import AttachmentId, ConversationId
 from eyelevel.core.ports import Context, UnitOfWork
 from eyelevel.core.principals import (
@@ -53,6 +59,7 @@ MAX_CATEGORIES = 20
 MAX_EVIDENCE = 20
 MAX_AMOUNT_CENTS = 10**10  # 100 million in the currency: far beyond any goodwill
 MAX_NOTE = 2000
+PROMISE_DUE = "complaint.promise_due"  # job kind; payload {"conversation_id", "case_id", "due"}
 OPEN_STATES = (CaseState.OPEN, CaseState.APPROVAL_PENDING)
 DECIDED_STATES = (CaseState.GRANTED, CaseState.REJECTED, CaseState.FULFILLED)
 
@@ -471,7 +478,7 @@ def _check_decision(decision: Decision, today: date) -> Decision:
         raise DomainError(
             ErrorCode.VALIDATION, f"note must have at most {MAX_NOTE} characters", field="note"
         )
-    if decision.kind in (StepKind.OPENED, StepKind.UPDATED):
+    if decision.kind in (StepKind.OPENED, StepKind.UPDATED, StepKind.OVERDUE):
         raise DomainError(ErrorCode.VALIDATION, "not a decision", field="kind")
     offers = decision.kind in (StepKind.GRANTED, StepKind.APPROVAL_REQUESTED)
     if offers:
@@ -603,6 +610,8 @@ async def check_decide(
         )
         updated = replace(case, state=CaseState(values.get("state", case.state.value)))
         await _emit_changed(uow, updated, now)
+        if values.get("state") == CaseState.GRANTED.value and values.get("promise_due"):
+            await _watch_promise_txn(uow, case, values["promise_due"])
         if kind == StepKind.APPROVAL_REQUESTED:
             assert decision.remedy is not None and decision.amount_cents is not None
             await uow.emit(
@@ -619,6 +628,67 @@ async def check_decide(
 
     await ctx.db.write("decide_complaint", txn)
     return await view_case(ctx, principal, conversation_id)
+
+
+async def _watch_promise_txn(uow: UnitOfWork, case: ComplaintCase, due: date) -> None:
+    """A durable job at the end of the promise's due date (the company's time zone): if the
+    promise is still not kept then, it is overdue (:func:`check_promise_due`)."""
+    company = await uow.companies.get(case.company_id)
+    assert company is not None
+    end_of_day = datetime.combine(due + timedelta(days=1), time(), ZoneInfo(company.timezone))
+    await uow.jobs.enqueue(
+        PROMISE_DUE,
+        {"conversation_id": case.conversation_id, "case_id": case.id, "due": due.isoformat()},
+        end_of_day.astimezone(UTC),
+    )
+
+
+async def check_promise_due(ctx: Context, case_id: CaseId, conversation_id: int, due: str) -> bool:
+    """The ``complaint.promise_due`` job: a granted promise whose due date passed unkept is
+    overdue — recorded in the trail, the customer's case shows it honestly, and the company's
+    leads get ``complaint.promise_overdue``. Nothing when it was fulfilled, decided anew or
+    given another date meanwhile. Returns True when it marked the promise overdue."""
+
+    async def txn(uow: UnitOfWork) -> bool:
+        conversation = await uow.conversations.get_for_update(ConversationId(conversation_id))
+        if conversation is None:
+            return False
+        case = await uow.complaints.of_conversation(
+            conversation.company_id, conversation.id, for_update=True
+        )
+        if (
+            case is None
+            or case.id != case_id
+            or case.state != CaseState.GRANTED
+            or case.overdue_at is not None
+            or case.promise_due is None
+            or case.promise_due.isoformat() != due
+        ):
+            return False
+        now = ctx.clock.now()
+        await uow.complaints.update(case.company_id, case.id, {"overdue_at": now})
+        await uow.complaints.append_step(
+            case.company_id,
+            {
+                "case_id": case.id,
+                "kind": StepKind.OVERDUE.value,
+                "actor": "system",
+                "actor_name": "",
+                "remedy": case.granted_remedy.value if case.granted_remedy else None,
+                "amount_cents": case.granted_amount_cents,
+                "rule_id": None,
+                "rule_name": "",
+                "note": "",
+                "created_at": now,
+            },
+        )
+        await _emit_changed(uow, case, now)
+        await uow.emit(
+            complaint_promise_overdue(case.company_id, case.conversation_id, case.id, due), now
+        )
+        return True
+
+    return await ctx.db.write("complaint_promise_due", txn)
 
 
 def _granted(decision: Decision, now: datetime) -> dict[str, Any]:

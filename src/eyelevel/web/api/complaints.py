@@ -258,6 +258,9 @@ class CaseOut(Out):
     updated_at: datetime
     decided_at: datetime | None
     fulfilled_at: datetime | None
+    overdue_at: datetime | None = Field(
+        default=None, description="the promise's due date passed before it was kept"
+    )
     may_decide: bool = Field(description="the caller approves and decides beyond the policy")
     verdict: VerdictOut | None
     steps: list[StepOut]
@@ -316,6 +319,7 @@ def _case_fields(case: ComplaintCase, *, internal: bool) -> dict[str, object]:
         "updated_at": case.updated_at,
         "decided_at": case.decided_at,
         "fulfilled_at": case.fulfilled_at,
+        "overdue_at": case.overdue_at,
     }
 
 

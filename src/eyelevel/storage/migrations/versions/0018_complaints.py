@@ -73,6 +73,7 @@ def upgrade() -> None:
         sa.Column("updated_at", TS, nullable=False),
         sa.Column("decided_at", TS, nullable=True),
         sa.Column("fulfilled_at", TS, nullable=True),
+        sa.Column("overdue_at", TS, nullable=True),
         sa.ForeignKeyConstraint(
             ["company_id"], ["companies.id"], name=op.f("fk_complaint_cases_company_id_companies")
         ),

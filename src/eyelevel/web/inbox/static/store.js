@@ -512,6 +512,9 @@ export class Store extends EventTarget {
       case "complaint.approval_requested":
         this.emit("approval", data);
         break;
+      case "complaint.promise_overdue":
+        this.emit("overdue", data);
+        break;
       case "customer.contact_preferences_changed":
         // topics or channels changed: an open customer panel reads them again
         this.emit("contact", data);

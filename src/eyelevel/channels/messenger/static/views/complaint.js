@@ -66,6 +66,12 @@ export function caseCard(store, conversationId) {
       granted ? h("p", { text: amount ? `${granted} (${amount})` : granted }) : null,
       c.promise ? h("p", { class: "case-promise", text: c.promise }) : null,
       due ? h("p", { class: "case-due", text: due }) : null,
+      c.overdue_at && c.state === "granted"
+        ? h("p", {
+            class: "case-overdue",
+            text: t("This is taking longer than we promised. We are on it and will tell you here."),
+          })
+        : null,
     ];
     node.replaceChildren(...parts.filter(Boolean));
   }

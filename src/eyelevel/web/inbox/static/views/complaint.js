@@ -47,6 +47,7 @@ function stepName(kind) {
       declined: t("declined the request"),
       rejected: t("rejected the complaint"),
       fulfilled: t("marked as fulfilled"),
+      overdue: t("Overdue: the promised date passed"),
     }[kind] || kind
   );
 }
@@ -354,6 +355,9 @@ export function complaintSection(store) {
       }),
       h("p", { class: "promise-text", text: `“${c.promise}”` }),
       c.promise_due ? h("p", { class: "muted", text: t("Due by {date}", { date: day(c.promise_due) }) }) : null,
+      c.overdue_at && c.state === "granted"
+        ? h("p", { class: "overdue", text: t("Overdue: the promised date has passed.") })
+        : null,
       c.state === "granted" ? h("div", { class: "row-actions" }, done) : null,
       error.node,
     );
@@ -372,7 +376,7 @@ export function complaintSection(store) {
         h(
           "li",
           {},
-          h("span", { class: "trail-who", text: `${s.actor_name} ${stepName(s.kind)}` }),
+          h("span", { class: "trail-who", text: `${s.actor_name} ${stepName(s.kind)}`.trim() }),
           s.remedy ? ` · ${remedyName(s.remedy)} ${euros(s.amount_cents)}` : "",
           s.rule_name ? h("span", { class: "muted", text: ruleText(s.rule_name) }) : "",
           s.note ? h("span", { class: "trail-note", text: ` — ${s.note}` }) : "",

@@ -98,6 +98,15 @@ export function toasts(store) {
     show("check", title, text, data.conversation_id, "all");
   });
 
+  // a granted remedy was not delivered by its date: the leads follow it up
+  store.on("overdue", (data) => {
+    if (!store.isLead()) return;
+    const title = t("A complaint promise is overdue");
+    show("clock", title, t("The promised date has passed."), data.conversation_id, "all", {
+      extra: "toast-late",
+    });
+  });
+
   store.on("callback-alert", ({ kind, data }) => {
     const title = kind === "reminder" ? t("Callback in 10 minutes") : t("Callback missed");
     show("phone", title, timeOfDay(data.slot_start), data.conversation_id, "all", {
