@@ -122,7 +122,7 @@ class RuleIn(In):
 
 
 class RulePatchIn(In):
-    name: str | None = Field(default=None, max_length=200)
+    name: str | None = Field(default=None, max_length=200, examples=["Rechnungen an Buchhaltung"])
     conditions: ConditionsIn | None = Field(default=None, description="replaces all conditions")
     team_id: int | None = Field(default=None, ge=1, le=2**62)
     enabled: bool | None = None
@@ -149,7 +149,7 @@ class RuleOut(Out):
 
 
 class SettingsIn(In):
-    topic_required: bool = Field(description="customers must choose a topic")
+    topic_required: bool = Field(description="customers must choose a topic", examples=[True])
     default_team_id: int | None = Field(
         default=None, ge=1, le=2**62, description="where a conversation goes when no rule matches"
     )
@@ -197,7 +197,7 @@ class TeamAssignmentOut(Out):
 
 
 class ConversationTopicIn(In):
-    topic_id: int | None = Field(ge=1, le=2**62, description="null clears the topic")
+    topic_id: int | None = Field(ge=1, le=2**62, description="null clears the topic", examples=[3])
 
 
 def _team_out(view: routing.TeamAssignmentView) -> TeamAssignmentOut:
