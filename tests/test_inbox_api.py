@@ -913,6 +913,9 @@ async def test_waiting_since_costs_a_send_no_statement_and_mentions_one_insert(
     srv: Server,
 ) -> None:
     w = await acme(srv)
+    # no notification channel: no background job reads the conversation while a send is counted
+    contact = {"channels": {"email": False}, "screen": "contact_card", "text_version": "c-1"}
+    ok(await w.kim.http.put(f"{API}/me/privacy/acme/contact", json=contact))
     cid = await start(w.kim, "Hallo")
     ok(await w.anna.send(cid, "Antwort"), 201)  # nobody waits now
     tables = ("conversations", "messages", "mentions")

@@ -242,7 +242,7 @@ async def do_send_message_txn(
         # agents' answers go out by mail: that mail is the notification
         await queue_reply_txn(uow, ctx, conversation, message)
     else:
-        await queue_notification_txn(uow, message, now)
+        await queue_notification_txn(uow, conversation, message, now)
     return Sent(message, created=True)
 
 

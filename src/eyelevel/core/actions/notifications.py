@@ -59,9 +59,15 @@ async def preferences_txn(
     return stored or default_preferences(customer_id, company_id)
 
 
-async def queue_notification_txn(uow: UnitOfWork, message: Message, now: datetime) -> None:
-    """In the message's own transaction: nothing acknowledged is ever left untold."""
+async def queue_notification_txn(
+    uow: UnitOfWork, conversation: Conversation, message: Message, now: datetime
+) -> None:
+    """In the message's own transaction: nothing acknowledged is ever left untold. A customer
+    who chose no channel for this company gets no job at all."""
     if message.kind in NOTIFYING:
+        prefs = await preferences_txn(uow, conversation.customer_id, conversation.company_id)
+        if not prefs.channels:
+            return
         await uow.jobs.enqueue(
             NOTIFY,
             {
