@@ -92,7 +92,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_conversations_company_status_due",
         "conversations",
-        ["company_id", "status", "sla_due_at", "last_activity_at", "id"],
+        ["company_id", "status", "sla_due_at", "id"],
     )
 
 
